@@ -1,0 +1,93 @@
+#pragma once
+// The hub configuration (one YAML file per hub, written by the installer).
+// load_config() reports every problem it finds with file:line:column instead of stopping at the
+// first, so that an installer can fix a file in one pass.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "homesafe/drivers/device.hpp"
+
+namespace homesafe::gateway {
+
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the error is not tied to a place in the file
+  int column = 0;  // 1-based
+  std::string message;
+
+  // "file:line:column: message" (or "file: message" without a place).
+  std::string to_string() const;
+};
+
+struct HouseholdConfig {
+  std::string id;    // [a-z0-9_-]{1,32}; used in MQTT topics and alert ids
+  std::string name;  // display name for people (zh-CN); never logged
+  std::string timezone = "Asia/Shanghai";
+};
+
+struct TlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool verify = true;
+};
+
+struct BrokerConfig {
+  std::string url = "tcp://127.0.0.1:1883";  // tcp://, ssl://, mqtt://, mqtts://
+  std::string client_id;                     // default: homesafe-<household id>
+  std::string username;
+  std::string password;       // prefer password_file; a password in the file is allowed
+  std::string password_file;  // read at start; trailing newline stripped
+  std::chrono::seconds keepalive{30};
+  std::optional<TlsConfig> tls;
+};
+
+struct StorageConfig {
+  std::string path;                 // SQLite file; ":memory:" only for tests and replay
+  int telemetry_retention_days = 35;
+  std::int64_t telemetry_max_rows = 2'000'000;
+};
+
+struct ChannelConfig {
+  std::string type;     // mqtt | sms | webhook | wecom | dingtalk | voice
+  std::string address;  // phone number or URL; empty for mqtt
+};
+
+enum class Role { caregiver, emergency_contact, duty_desk, installer };
+std::string_view to_string(Role role);
+std::optional<Role> role_from_string(std::string_view text);
+
+struct ContactConfig {
+  std::string id;
+  std::string name;  // display name; never logged
+  Role role = Role::caregiver;
+  std::vector<ChannelConfig> channels;
+};
+
+struct HubConfig {
+  std::string source_file;
+  HouseholdConfig household;
+  BrokerConfig broker;
+  StorageConfig storage;
+  std::vector<drivers::DeviceConfig> devices;
+  std::vector<ContactConfig> contacts;
+
+  const drivers::DeviceConfig* find_device(std::string_view id) const;
+  const ContactConfig* find_contact(std::string_view id) const;
+};
+
+struct ConfigResult {
+  std::optional<HubConfig> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Parses and validates a config file. Never throws for bad input.
+ConfigResult load_config(const std::string& path);
+// Same, from text (path is only used in error messages).
+ConfigResult parse_config(const std::string& text, const std::string& path);
+
+}  // namespace homesafe::gateway

@@ -1,0 +1,127 @@
+#pragma once
+// The hub's state and its pipeline, from one MQTT message to persisted alerts:
+//   topic -> device (router) -> driver decode -> input checks -> rules -> alert lifecycle ->
+//   store (committed) -> output (published / printed).
+// Single-threaded: the daemon calls it only from its io_context thread; replay calls it in
+// virtual time. It performs no network I/O of its own.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "homesafe/drivers/driver.hpp"
+#include "homesafe/gateway/alert_manager.hpp"
+#include "homesafe/gateway/config.hpp"
+#include "homesafe/gateway/store.hpp"
+#include "homesafe/gateway/topics.hpp"
+#include "homesafe/rules/engine.hpp"
+#include "homesafe/rules/time_zone.hpp"
+
+namespace homesafe::gateway {
+
+// Where the hub's results go: MQTT in the daemon, JSON lines in replay.
+class HubOutput {
+ public:
+  virtual ~HubOutput() = default;
+  // Called after the change is committed.
+  virtual void alert_changed(const AlertChange& change, const rules::Instant& now) = 0;
+};
+
+struct Subscription {
+  std::string filter;
+  int qos = 0;
+};
+
+// Counts rejected input per device and reason; tells when a log line is due (at most one a
+// minute per device and reason).
+class InputErrors {
+ public:
+  static constexpr std::int64_t kLogIntervalMs = 60'000;
+
+  void count(const std::string& device, const std::string& reason, std::int64_t mono_ms);
+  std::int64_t total(const std::string& device, const std::string& reason) const;
+  std::int64_t total() const;
+  const auto& counters() const { return counters_; }
+
+ private:
+  struct Counter {
+    std::int64_t total = 0;
+    std::int64_t since_log = 0;
+    std::optional<std::int64_t> last_log_mono_ms;
+  };
+  std::map<std::pair<std::string, std::string>, Counter> counters_;
+};
+
+class Hub {
+ public:
+  static constexpr std::size_t kMaxPayloadBytes = 16 * 1024;
+  static constexpr std::size_t kTelemetryBatch = 512;
+
+  Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
+      std::vector<std::unique_ptr<rules::Rule>> rules = rules::default_rules());
+
+  // Loads rule state and active alerts from the store.
+  void start();
+
+  const HubConfig& config() const { return config_; }
+  const Topics& topics() const { return topics_; }
+  const rules::TimeZone& time_zone() const { return time_zone_; }
+
+  // What to subscribe to. Alarm-class devices at QoS 1.
+  std::vector<Subscription> subscriptions() const;
+  // Whether a message on this topic must be committed before the broker is acknowledged.
+  // Safe to call from any thread (reads immutable data).
+  bool is_alarm_topic(std::string_view topic) const;
+
+  void on_message(std::string_view topic, std::string_view payload, const rules::Instant& now);
+  // An acknowledgement or resolution from the ack topic (JSON per DESIGN.md).
+  AckOutcome on_ack_message(std::string_view payload, const rules::Instant& now);
+  AckOutcome acknowledge(const AckRequest& request, const rules::Instant& now);
+  void on_tick(const rules::Instant& now);
+  std::optional<std::int64_t> next_deadline_mono_ms() const;
+
+  // Writes buffered telemetry (the daemon calls it every second; replay at the end).
+  void flush_telemetry();
+  // Applies the telemetry retention limits.
+  std::int64_t prune_telemetry(const rules::Instant& now);
+
+  // Alert states committed but not yet confirmed published (after a crash or a broker outage).
+  std::vector<AlertRecord> pending_publications();
+  void mark_published(const std::string& alert_id, std::int64_t updated_at_ms);
+
+  const AlertManager& alerts() const { return alerts_; }
+  const InputErrors& input_errors() const { return input_errors_; }
+  std::int64_t messages_processed() const { return messages_processed_; }
+
+ private:
+  struct Route {
+    const drivers::DeviceConfig* device;
+    const drivers::Driver* driver;
+  };
+
+  void reject(const std::string& device, drivers::DecodeError error, const std::string& key,
+              const rules::Instant& now);
+  void commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
+                     Durability durability);
+  void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
+                        const rules::Instant& now);
+
+  const HubConfig& config_;
+  Store& store_;
+  HubOutput& output_;
+  rules::TimeZone time_zone_;
+  Topics topics_;
+  rules::RuleEngine engine_;
+  AlertManager alerts_;
+  std::unordered_map<std::string, Route> routes_;  // exact topic -> device
+  std::vector<TelemetryRow> telemetry_;
+  InputErrors input_errors_;
+  std::int64_t messages_processed_ = 0;
+};
+
+}  // namespace homesafe::gateway

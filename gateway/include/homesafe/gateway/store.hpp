@@ -1,0 +1,115 @@
+#pragma once
+// The hub's SQLite store: alerts with their history, rule state, device events and bounded
+// telemetry. WAL mode; alert changes are committed with synchronous=FULL before anything is
+// published about them. The schema is versioned with forward migrations (PRAGMA user_version).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "homesafe/gateway/alert.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace homesafe::gateway {
+
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TelemetryRow {
+  std::int64_t ts_ms = 0;
+  std::string device_id;
+  std::string capability;
+  std::optional<double> number;  // numbers and booleans (0/1)
+  std::string text;              // strings
+};
+
+struct DeviceEventRow {
+  std::int64_t ts_ms = 0;
+  std::string device_id;
+  std::string event;  // "self_test", "call_action", ...
+  std::string detail;
+};
+
+enum class Durability {
+  full,    // synchronous=FULL: survives power loss at commit (alerts, escalation)
+  normal,  // synchronous=NORMAL: may lose the last commits on power loss (telemetry)
+};
+
+class Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens (creating if needed) and migrates. Throws StoreError with a clear message.
+  explicit Store(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version();
+
+  // RAII transaction: commits on commit(), rolls back if destroyed without.
+  class Transaction {
+   public:
+    Transaction(Store& store, Durability durability);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+   private:
+    Store& store_;
+    bool done_ = false;
+  };
+
+  // Meta values (counters, ids).
+  std::optional<std::string> get_meta(const std::string& key);
+  void set_meta(const std::string& key, const std::string& value);
+  // Returns the next value of a persistent counter (1, 2, ...). Call inside a transaction.
+  std::int64_t next_sequence(const std::string& name);
+
+  // Alerts.
+  void save_alert(const AlertRecord& alert, bool publish_pending = true);
+  void append_alert_event(const AlertEvent& event);
+  std::optional<AlertRecord> find_alert(const std::string& alert_id);
+  std::vector<AlertRecord> active_alerts();
+  // Active alerts plus the most recent resolved ones, newest first.
+  std::vector<AlertRecord> recent_alerts(int limit);
+  std::vector<AlertEvent> alert_events(const std::string& alert_id);
+  std::vector<AlertRecord> unpublished_alerts();
+  // Marks the alert's state as published if it was not changed again since `updated_at_ms`.
+  void mark_published(const std::string& alert_id, std::int64_t updated_at_ms);
+
+  // Rule state (key -> value; nullopt erases).
+  void put_rule_state(const std::string& key, const std::optional<std::string>& value);
+  std::vector<std::pair<std::string, std::string>> load_rule_state();
+
+  // Device history and telemetry.
+  void add_device_event(const DeviceEventRow& row);
+  std::vector<DeviceEventRow> device_events(const std::string& device_id, int limit);
+  void add_telemetry(const std::vector<TelemetryRow>& rows);
+  std::int64_t telemetry_count();
+  // Deletes rows older than `older_than_ms` and the oldest rows beyond `max_rows`. Returns the
+  // number of rows deleted.
+  std::int64_t prune_telemetry(std::int64_t older_than_ms, std::int64_t max_rows);
+
+ private:
+  class Statement;
+  void exec(const char* sql);
+  Statement& statement(const char* sql);
+  void migrate();
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  std::vector<std::pair<const char*, std::unique_ptr<Statement>>> statements_;
+  Durability current_durability_ = Durability::full;
+};
+
+}  // namespace homesafe::gateway

@@ -1,0 +1,18 @@
+#pragma once
+// The installer commands of homesafe-gateway (everything but the daemon itself).
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace homesafe::gateway::cli {
+
+int check_config(const std::string& path, std::ostream& out, std::ostream& err);
+int replay(const std::string& config_path, const std::string& input, const std::string& tail,
+           const std::string& store_path);
+int alerts(const std::string& config_path, const std::optional<std::string>& show, int limit,
+           bool json);
+int ack(const std::string& config_path, const std::string& alert_id, const std::string& by,
+        bool resolve, const std::string& note);
+
+}  // namespace homesafe::gateway::cli

@@ -1,0 +1,301 @@
+#include "homesafe/gateway/daemon.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <random>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "homesafe/gateway/alert_json.hpp"
+#include "homesafe/gateway/clock.hpp"
+#include "homesafe/gateway/hub.hpp"
+#include "homesafe/gateway/log.hpp"
+#include "homesafe/gateway/mqtt_client.hpp"
+#include "homesafe/gateway/store.hpp"
+#include "homesafe/gateway/time_zone_loader.hpp"
+
+namespace homesafe::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+// Fault injection for the crash tests (tests/integration): HOMESAFE_TEST_CRASH=before_commit or
+// after_commit kills the process with SIGKILL at that point of the first alarm-class message.
+enum class CrashPoint { none, before_commit, after_commit };
+
+CrashPoint crash_point_from_env() {
+  const char* value = std::getenv("HOMESAFE_TEST_CRASH");
+  if (value == nullptr) return CrashPoint::none;
+  const std::string_view text(value);
+  if (text == "before_commit") return CrashPoint::before_commit;
+  if (text == "after_commit") return CrashPoint::after_commit;
+  return CrashPoint::none;
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot read password_file " + path);
+  std::string secret;
+  std::getline(file, secret);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  return secret;
+}
+
+class Daemon final : public HubOutput {
+ public:
+  Daemon(const HubConfig& config, rules::TimeZone zone)
+      : config_(config),
+        store_(config.storage.path),
+        hub_(config, store_, *this, std::move(zone)),
+        signals_(io_, SIGINT, SIGTERM),
+        reconnect_timer_(io_),
+        rule_timer_(io_),
+        housekeeping_timer_(io_),
+        shutdown_timer_(io_),
+        crash_point_(crash_point_from_env()),
+        rng_(std::random_device{}()) {}
+
+  int run() {
+    hub_.start();
+    MqttSettings settings;
+    settings.url = config_.broker.url;
+    settings.client_id = config_.broker.client_id;
+    settings.username = config_.broker.username;
+    settings.password = config_.broker.password_file.empty()
+                            ? config_.broker.password
+                            : read_secret_file(config_.broker.password_file);
+    settings.keepalive = config_.broker.keepalive;
+    settings.tls = config_.broker.tls;
+    settings.will = {hub_.topics().status(), "offline", 1, true};
+    settings.clean_session = false;
+    client_ = make_paho_client(settings);
+    client_->set_handlers({
+        [this](const MqttMessage& message) { on_message_from_client(message); },
+        [this] { asio::post(io_, [this] { on_connected(); }); },
+        [this](const std::string& reason) {
+          asio::post(io_, [this, reason] { on_connection_lost(reason); });
+        },
+    });
+
+    signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+      if (!error) {
+        log::info("signal {}: shutting down", signal);
+        shutdown();
+      }
+    });
+    log::info("homesafe-gateway {} starting: household {}, broker {}", HOMESAFE_VERSION,
+              config_.household.id, config_.broker.url);
+    client_->connect();
+    schedule_housekeeping();
+    schedule_rule_timer();
+    io_.run();
+    io_stopped_ = true;
+    hub_.flush_telemetry();
+    client_.reset();
+    log::info("stopped");
+    return exit_code_;
+  }
+
+  // HubOutput: publish every committed alert change, retained; mark it published on PUBACK.
+  void alert_changed(const AlertChange& change, const rules::Instant& /*now*/) override {
+    publish_alert(change.alert, change.event);
+  }
+
+ private:
+  // Runs on the MQTT client's thread.
+  void on_message_from_client(const MqttMessage& message) {
+    if (!hub_.is_alarm_topic(message.topic)) {
+      asio::post(io_, [this, message] { handle_message(message); });
+      return;
+    }
+    // Alarm class: wait until the io thread has committed it, so that returning (which lets
+    // Paho send the PUBACK) never acknowledges an alarm that a crash could lose.
+    std::promise<void> committed;
+    auto done = committed.get_future();
+    asio::post(io_, [this, &message, &committed] {
+      if (crash_point_ == CrashPoint::before_commit) ::raise(SIGKILL);
+      handle_message(message);
+      if (crash_point_ == CrashPoint::after_commit) ::raise(SIGKILL);
+      committed.set_value();
+    });
+    while (done.wait_for(milliseconds(200)) != std::future_status::ready) {
+      if (io_stopped_) {
+        // The loop is gone (shutdown): leave without acknowledging; the broker keeps the
+        // message for the next start.
+        log::warn("exiting with an alarm message not yet processed; the broker will resend it");
+        std::_Exit(EXIT_FAILURE);
+      }
+    }
+  }
+
+  void handle_message(const MqttMessage& message) {
+    try {
+      hub_.on_message(message.topic, message.payload, clock_.now());
+    } catch (const std::exception& e) {
+      // The store could not commit: do not acknowledge what we could not keep. Exit without
+      // returning to the client (no PUBACK); the service manager restarts us and the broker
+      // delivers the message again.
+      log::error("fatal: cannot process message on {}: {}", message.topic, e.what());
+      std::_Exit(EXIT_FAILURE);
+    }
+    schedule_rule_timer();
+  }
+
+  void on_connected() {
+    if (stopping_) return;
+    connected_ = true;
+    backoff_ = milliseconds(0);
+    log::info("mqtt: connected to {}", config_.broker.url);
+    std::vector<std::string> filters;
+    std::vector<int> qos;
+    for (const auto& sub : hub_.subscriptions()) {
+      filters.push_back(sub.filter);
+      qos.push_back(sub.qos);
+    }
+    client_->subscribe(filters, qos);
+    client_->publish({hub_.topics().status(), "online", 1, true}, nullptr);
+    // Re-publish every state that was committed but not confirmed published (a crash between
+    // commit and publish, or a broker outage), and the current state of every active alert.
+    std::map<std::string, AlertRecord> to_publish;
+    for (auto& alert : hub_.pending_publications()) to_publish[alert.alert_id] = alert;
+    for (const auto& [id, alert] : hub_.alerts().active()) to_publish.try_emplace(id, alert);
+    for (const auto& [id, alert] : to_publish) publish_alert(alert, "republished");
+  }
+
+  void on_connection_lost(const std::string& reason) {
+    connected_ = false;
+    if (stopping_) return;
+    backoff_ = backoff_.count() == 0 ? kMinBackoff : std::min(backoff_ * 2, kMaxBackoff);
+    std::uniform_real_distribution<double> jitter(0.75, 1.25);
+    const auto delay = milliseconds(static_cast<std::int64_t>(backoff_.count() * jitter(rng_)));
+    log::warn("mqtt: {}; reconnecting in {} ms", reason, delay.count());
+    reconnect_timer_.expires_after(delay);
+    reconnect_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error && !stopping_) client_->connect();
+    });
+  }
+
+  void publish_alert(const AlertRecord& alert, std::string_view event) {
+    const std::string payload =
+        alert_to_json(alert, event, config_.household.id, hub_.time_zone()).dump();
+    client_->publish({hub_.topics().alert(alert.alert_id), payload, 1, true},
+                     [this, id = alert.alert_id, updated = alert.updated_at_ms](bool ok) {
+                       if (!ok) return;  // still pending: re-published on the next connect
+                       asio::post(io_, [this, id, updated] { hub_.mark_published(id, updated); });
+                     });
+  }
+
+  void schedule_rule_timer() {
+    const auto deadline = hub_.next_deadline_mono_ms();
+    if (!deadline) {
+      rule_timer_.cancel();
+      return;
+    }
+    const auto wait = std::max<std::int64_t>(0, *deadline - clock_.now().mono_ms);
+    rule_timer_.expires_after(milliseconds(wait));
+    rule_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      hub_.on_tick(clock_.now());
+      schedule_rule_timer();
+    });
+  }
+
+  void schedule_housekeeping() {
+    housekeeping_timer_.expires_after(std::chrono::seconds(1));
+    housekeeping_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      hub_.flush_telemetry();
+      if (++housekeeping_ticks_ % 3600 == 1) hub_.prune_telemetry(clock_.now());
+      if (housekeeping_ticks_ % 60 == 0 && connected_) publish_stats();
+      schedule_housekeeping();
+    });
+  }
+
+  void publish_stats() {
+    nlohmann::ordered_json stats;
+    stats["ts"] = hub_.time_zone().format_iso(clock_.now().wall_ms);
+    stats["messages"] = hub_.messages_processed();
+    stats["active_alerts"] = hub_.alerts().active().size();
+    auto& rejected = stats["rejected"] = nlohmann::ordered_json::object();
+    for (const auto& [key, counter] : hub_.input_errors().counters()) {
+      rejected[key.first][key.second] = counter.total;
+    }
+    client_->publish({hub_.topics().stats(), stats.dump(), 0, true}, nullptr);
+  }
+
+  void shutdown() {
+    if (stopping_) return;
+    stopping_ = true;
+    reconnect_timer_.cancel();
+    rule_timer_.cancel();
+    housekeeping_timer_.cancel();
+    hub_.flush_telemetry();
+    shutdown_timer_.expires_after(std::chrono::seconds(5));
+    shutdown_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error) io_.stop();
+    });
+    auto disconnect = [this] {
+      client_->disconnect(milliseconds(2000), [this] { asio::post(io_, [this] { io_.stop(); }); });
+    };
+    if (!connected_) {
+      io_.stop();
+      return;
+    }
+    // A clean stop says so on the status topic (the will covers crashes).
+    client_->publish({hub_.topics().status(), "offline", 1, true},
+                     [this, disconnect](bool) { asio::post(io_, disconnect); });
+  }
+
+  static constexpr milliseconds kMinBackoff{1000};
+  static constexpr milliseconds kMaxBackoff{60'000};
+
+  const HubConfig& config_;
+  asio::io_context io_;
+  SystemClock clock_;
+  Store store_;
+  Hub hub_;
+  std::unique_ptr<MqttClient> client_;
+  asio::signal_set signals_;
+  asio::steady_timer reconnect_timer_;
+  asio::steady_timer rule_timer_;
+  asio::steady_timer housekeeping_timer_;
+  asio::steady_timer shutdown_timer_;
+  CrashPoint crash_point_;
+  std::mt19937 rng_;
+  milliseconds backoff_{0};
+  bool connected_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> io_stopped_{false};
+  int exit_code_ = 0;
+  std::int64_t housekeeping_ticks_ = 0;
+};
+
+}  // namespace
+
+int run_daemon(const HubConfig& config) {
+  auto zone = load_time_zone(config.household.timezone);
+  if (!zone) {
+    log::error("unknown time zone {}", config.household.timezone);
+    return 2;
+  }
+  try {
+    Daemon daemon(config, std::move(*zone));
+    return daemon.run();
+  } catch (const StoreError& e) {
+    log::error("store: {}", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    log::error("fatal: {}", e.what());
+    return 1;
+  }
+}
+
+}  // namespace homesafe::gateway

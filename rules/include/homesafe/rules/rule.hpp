@@ -1,0 +1,84 @@
+#pragma once
+// A rule is pure logic on one device message (or a timer tick) and an injected time: no I/O.
+// Its memory lives in a RuleState that the gateway persists with the alerts it causes, so rules
+// fire on transitions and remember their state across restarts.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "homesafe/drivers/device.hpp"
+#include "homesafe/drivers/reading.hpp"
+#include "homesafe/rules/alert_kind.hpp"
+
+namespace homesafe::rules {
+
+// A moment, as both clocks see it. Durations use mono_ms; records and local-time windows use
+// wall_ms (which can jump when NTP syncs on a hub without RTC).
+struct Instant {
+  std::int64_t wall_ms = 0;
+  std::int64_t mono_ms = 0;
+  bool wall_synced = true;  // false until NTP (or an RTC) has set the wall clock
+};
+
+// One decoded message of one configured device.
+struct Observation {
+  const drivers::DeviceConfig& device;
+  const drivers::DecodeResult& decoded;
+  Instant now;
+};
+
+enum class Signal {
+  raise,   // the condition started: open an alert (or join the open one)
+  repeat,  // the condition is still there: join the open alert, never open a new one
+  clear,   // the condition ended
+  record,  // worth a line in the device's history, not an alert (e.g. a smoke self-test)
+};
+
+std::string_view to_string(Signal signal);
+
+struct RuleEvent {
+  Signal signal;
+  AlertKind kind;
+  std::string device_id;  // empty for household-wide conditions
+  std::string detail;     // short, machine-readable: "action=sos", "self_test", "malformed"
+
+  bool operator==(const RuleEvent&) const = default;
+};
+
+// Key/value memory of the rules. Keys are "<rule>/<device>/<name>"; the gateway stores the
+// changes in the same transaction as the alerts they produced.
+class RuleState {
+ public:
+  std::optional<std::string_view> get(std::string_view key) const;
+  void set(std::string_view key, std::string_view value);
+  void erase(std::string_view key);
+
+  // Loads a persisted value (not a change).
+  void load(std::string key, std::string value);
+
+  // The keys changed since the last call: value, or nullopt when erased.
+  std::map<std::string, std::optional<std::string>> take_changes();
+  bool has_changes() const { return !changes_.empty(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::optional<std::string>> changes_;
+};
+
+class Rule {
+ public:
+  virtual ~Rule() = default;
+  virtual std::string_view name() const = 0;
+  virtual void on_message(const Observation& observation, RuleState& state,
+                          std::vector<RuleEvent>& out) = 0;
+  // Called when time passes (at least at next_deadline()); for rules about silence.
+  virtual void on_tick(Instant /*now*/, RuleState& /*state*/, std::vector<RuleEvent>& /*out*/) {}
+  // The monotonic time at which this rule next wants on_tick, if any.
+  virtual std::optional<std::int64_t> next_deadline_mono_ms() const { return std::nullopt; }
+};
+
+}  // namespace homesafe::rules

@@ -1,0 +1,64 @@
+#include "homesafe/rules/rule.hpp"
+
+#include <utility>
+
+#include "homesafe/rules/edge.hpp"
+
+namespace homesafe::rules {
+
+std::string_view to_string(Signal signal) {
+  switch (signal) {
+    case Signal::raise: return "raise";
+    case Signal::repeat: return "repeat";
+    case Signal::clear: return "clear";
+    case Signal::record: return "record";
+  }
+  return "unknown";
+}
+
+std::optional<std::string_view> RuleState::get(std::string_view key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+void RuleState::set(std::string_view key, std::string_view value) {
+  auto it = values_.find(key);
+  if (it != values_.end() && it->second == value) return;
+  values_.insert_or_assign(std::string(key), std::string(value));
+  changes_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void RuleState::erase(std::string_view key) {
+  auto it = values_.find(key);
+  if (it == values_.end()) return;
+  values_.erase(it);
+  changes_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+void RuleState::load(std::string key, std::string value) {
+  values_.insert_or_assign(std::move(key), std::move(value));
+}
+
+std::map<std::string, std::optional<std::string>> RuleState::take_changes() {
+  return std::exchange(changes_, {});
+}
+
+Edge update_edge(RuleState& state, std::string_view key, bool value) {
+  const bool was_true = state.get(key) == std::optional<std::string_view>("1");
+  state.set(key, value ? "1" : "0");
+  if (value) return was_true ? Edge::still_true : Edge::rise;
+  return was_true ? Edge::fall : Edge::still_false;
+}
+
+std::optional<Signal> signal_for(Edge edge) {
+  switch (edge) {
+    case Edge::rise: return Signal::raise;
+    case Edge::still_true: return Signal::repeat;
+    case Edge::fall: return Signal::clear;
+    case Edge::still_false: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace homesafe::rules

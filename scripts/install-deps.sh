@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency from Debian 12 packages.
+# Safe to run again; needs root (or sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libpaho-mqttpp-dev libpaho-mqtt-dev
+  mosquitto mosquitto-clients
+  libsqlite3-dev sqlite3
+  libboost1.81-dev
+  libyaml-cpp-dev
+  nlohmann-json3-dev libfmt-dev
+  libsystemd-dev
+  libgtest-dev libgmock-dev googletest
+  clang-format
+  tzdata
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
+
+# The system mosquitto service is not used: tests and the demo start their own broker on a free
+# loopback port and stop it by PID.
