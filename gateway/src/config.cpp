@@ -1,0 +1,1192 @@
+// The hub config loader. parse_config() walks the whole YAML tree once, validates every key
+// against the schema in docs/config.md, and collects every problem with its line and column
+// instead of stopping at the first one. It never throws: yaml-cpp exceptions become errors.
+//
+// Privacy: contacts' names and phone numbers (and the household's display name, and anything
+// that may be a secret: passwords, URLs with tokens) are never copied into an error message.
+// Errors name contacts by id and values by their key.
+#include "homesafe/gateway/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "homesafe/drivers/driver.hpp"
+
+namespace homesafe::gateway {
+namespace {
+
+using Names = std::span<const std::string_view>;
+
+constexpr std::string_view kZoneinfoDir = "/usr/share/zoneinfo";
+constexpr std::size_t kMaxFileBytes = 1024 * 1024;
+
+constexpr std::array<std::string_view, 4> kRoleNames{"caregiver", "emergency_contact", "duty_desk",
+                                                     "installer"};
+constexpr std::array<Role, 4> kRoles{Role::caregiver, Role::emergency_contact, Role::duty_desk,
+                                     Role::installer};
+constexpr std::array<std::string_view, 6> kFormats{"native", "zigbee2mqtt", "tasmota",
+                                                   "shelly", "esphome",     "wmbusmeters"};
+constexpr std::array<std::string_view, 6> kChannelTypes{"mqtt",    "sms",   "voice",
+                                                        "webhook", "wecom", "dingtalk"};
+constexpr std::array<std::string_view, 2> kPowerNames{"battery", "mains"};
+constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
+                                                         "mqtts", "ws",   "wss"};
+
+constexpr std::array<std::string_view, 6> kRootKeys{"household", "broker",   "storage",
+                                                    "devices",   "contacts", "escalation"};
+constexpr std::array<std::string_view, 3> kHouseholdKeys{"id", "name", "timezone"};
+constexpr std::array<std::string_view, 7> kBrokerKeys{
+    "url", "client_id", "username", "password", "password_file", "keepalive", "tls"};
+constexpr std::array<std::string_view, 4> kTlsKeys{"ca_file", "cert_file", "key_file", "verify"};
+constexpr std::array<std::string_view, 3> kStorageKeys{"path", "telemetry_retention_days",
+                                                       "telemetry_max_rows"};
+constexpr std::array<std::string_view, 8> kDeviceKeys{
+    "id", "kind", "format", "topic", "location", "power", "model", "call_actions"};
+constexpr std::array<std::string_view, 4> kContactKeys{"id", "name", "role", "channels"};
+constexpr std::array<std::string_view, 3> kChannelKeys{"type", "number", "url"};
+
+constexpr std::string_view kIdRule = "1 to 64 characters from A-Z, a-z, 0-9, _ and -";
+
+// ---------------------------------------------------------------------------------------------
+// Small text helpers.
+
+bool contains(Names names, std::string_view text) {
+  return std::find(names.begin(), names.end(), text) != names.end();
+}
+
+std::string join(Names names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_lower_alnum(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z');
+}
+bool is_alnum(char c) {
+  return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+bool is_blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// [A-Za-z0-9_-]{1,64}: device and contact ids.
+bool is_valid_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return is_alnum(c) || c == '_' || c == '-';
+  });
+}
+
+// [a-z0-9][a-z0-9_-]{0,31}: the household id (used in MQTT topics and alert ids).
+bool is_valid_household_id(std::string_view id) {
+  return !id.empty() && id.size() <= 32 && is_lower_alnum(id.front()) &&
+         std::all_of(id.begin(), id.end(),
+                     [](char c) { return is_lower_alnum(c) || c == '_' || c == '-'; });
+}
+
+// Keys are quoted in messages only when they look like an identifier, so that a phone number or a
+// name typed where a key belongs (`{type: sms, +86138...}`) never reaches an error message.
+bool is_safe_to_echo(std::string_view key) {
+  return !key.empty() && key.size() <= 64 && (is_alnum(key.front()) || key.front() == '_') &&
+         !is_digit(key.front()) && std::all_of(key.begin(), key.end(), [](char c) {
+           return is_alnum(c) || c == '_' || c == '-';
+         });
+}
+
+// A value in double quotes, with control characters escaped and long values shortened.
+std::string quote_value(std::string_view text) {
+  constexpr std::size_t kMaxShown = 80;
+  std::string out = "\"";
+  std::size_t shown = 0;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    // Stop at a character boundary (not inside a UTF-8 sequence).
+    if (shown >= kMaxShown && (u & 0xC0U) != 0x80U) {
+      out += "...";
+      break;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(u));
+    } else {
+      out += c;
+    }
+    ++shown;
+  }
+  out += '"';
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean "x"?)" when a known name is within edit distance 2 (and the text is not so short
+// that any name would be "close"), else "".
+std::string did_you_mean(std::string_view text, Names known) {
+  if (text.empty() || text.size() > 64) return {};
+  std::string_view best;
+  std::size_t best_distance = 3;
+  for (std::string_view name : known) {
+    std::size_t distance = edit_distance(text, name);
+    if (distance < best_distance) {
+      best = name;
+      best_distance = distance;
+    }
+  }
+  if (best.empty() || best_distance >= text.size()) return {};
+  return fmt::format(" (did you mean \"{}\"?)", best);
+}
+
+std::string_view describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "an empty value";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value syntax.
+
+// `30s`, `5m`, `2h`, `1d`, `1h30m` (units in decreasing order, each at most once), or a bare
+// integer meaning seconds.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  constexpr std::int64_t kMaxSeconds = std::int64_t{100} * 365 * 86400;
+  if (all_digits(text)) {
+    if (text.size() > 12) return std::nullopt;
+    std::int64_t value = 0;
+    std::from_chars(text.data(), text.data() + text.size(), value);
+    return std::chrono::seconds{value};
+  }
+  constexpr std::array<std::pair<char, std::int64_t>, 4> kUnits{
+      {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}};
+  std::size_t next_unit = 0;
+  std::int64_t total = 0;
+  std::size_t pos = 0;
+  if (text.empty()) return std::nullopt;
+  while (pos < text.size()) {
+    std::size_t start = pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    if (pos == start || pos - start > 9 || pos == text.size()) return std::nullopt;
+    std::int64_t value = 0;
+    std::from_chars(text.data() + start, text.data() + pos, value);
+    char unit = text[pos++];
+    while (next_unit < kUnits.size() && kUnits[next_unit].first != unit) ++next_unit;
+    if (next_unit == kUnits.size()) return std::nullopt;
+    total += value * kUnits[next_unit].second;
+    ++next_unit;
+    if (total > kMaxSeconds) return std::nullopt;
+  }
+  return std::chrono::seconds{total};
+}
+
+std::string format_duration(std::chrono::seconds duration) {
+  auto s = duration.count();
+  if (s % 3600 == 0 && s > 0) return fmt::format("{}h", s / 3600);
+  if (s % 60 == 0 && s > 0) return fmt::format("{}m", s / 60);
+  return fmt::format("{}s", s);
+}
+
+std::optional<std::int64_t> parse_integer(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> parse_bool(std::string_view text) {
+  std::string lower;
+  for (char c : text) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "no" || lower == "off") return false;
+  return std::nullopt;
+}
+
+// E.164-ish: "+" then 6..15 digits, or 5..15 digits (short numbers of a local desk).
+bool is_valid_phone_number(std::string_view number) {
+  if (!number.empty() && number.front() == '+') {
+    number.remove_prefix(1);
+    return all_digits(number) && number.size() >= 6 && number.size() <= 15;
+  }
+  return all_digits(number) && number.size() >= 5 && number.size() <= 15;
+}
+
+bool is_valid_host(std::string_view host) {
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return is_alnum(c) || c == '.' || c == '-' || c == '_';
+  });
+}
+
+// An http:// or https:// URL with a host. The URL itself is never echoed (it may hold a token).
+bool is_valid_http_url(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return false;
+  }
+  if (has_control(url) || url.find(' ') != std::string_view::npos) return false;
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  return !authority.empty() && authority.front() != ':';
+}
+
+// What is wrong with a broker URL, or nothing. The URL is not echoed (it may hold a password).
+std::optional<std::string> broker_url_problem(std::string_view url) {
+  const std::string expected = "tcp://, mqtt://, ssl://, mqtts://, ws:// or wss://";
+  auto separator = url.find("://");
+  if (separator == std::string_view::npos || !contains(kBrokerSchemes, url.substr(0, separator))) {
+    return fmt::format("broker url must start with {} followed by host[:port]", expected);
+  }
+  std::string_view scheme = url.substr(0, separator);
+  std::string_view rest = url.substr(separator + 3);
+  bool websocket = scheme == "ws" || scheme == "wss";
+  if (has_control(rest) || rest.find(' ') != std::string_view::npos) {
+    return std::string("broker url must not contain spaces or control characters");
+  }
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos && !websocket) {
+    return std::string(
+        "broker url must be host[:port] without a path (only ws:// and wss:// may "
+        "have a path)");
+  }
+  if (authority.find('@') != std::string_view::npos) {
+    return std::string(
+        "broker url must not contain a user name or password (use username and "
+        "password_file)");
+  }
+  std::string_view host;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.starts_with('[')) {  // [IPv6]:port
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::string("broker url has an invalid host");
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::string("broker url has an invalid host");
+      port = after.substr(1);
+      has_port = true;
+    }
+    bool ipv6 = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+      return is_alnum(c) || c == ':' || c == '.';
+    });
+    if (!ipv6) return std::string("broker url has an invalid host");
+  } else {
+    auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) return std::string("broker url has no host");
+    if (!is_valid_host(host)) return std::string("broker url has an invalid host");
+  }
+  if (has_port) {
+    auto value = all_digits(port) && port.size() <= 5 ? parse_integer(port) : std::nullopt;
+    if (!value || *value < 1 || *value > 65535) {
+      return std::string("broker url has an invalid port (expected 1 to 65535)");
+    }
+  }
+  return std::nullopt;
+}
+
+// What is wrong with a device topic, or nothing.
+std::optional<std::string> topic_problem(std::string_view topic) {
+  if (topic.find_first_of("#+") != std::string_view::npos) {
+    return "must not contain the MQTT wildcards + or #";
+  }
+  if (topic.front() == '/' || topic.back() == '/') return "must not start or end with /";
+  if (topic.find("//") != std::string_view::npos) return "must not have an empty level (//)";
+  if (has_control(topic)) return "must not contain control characters";
+  return std::nullopt;
+}
+
+// A file path in the config (checked for syntax only: the file may live on another machine).
+bool is_valid_path_syntax(std::string_view path) {
+  return !path.empty() && !has_control(path);
+}
+
+// A time zone name that names a compiled zone file under /usr/share/zoneinfo.
+bool is_known_timezone(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return is_alnum(c) || c == '/' || c == '_' || c == '-' || c == '+';
+  });
+  if (!plain) return false;
+  std::filesystem::path file = std::filesystem::path(kZoneinfoDir) / std::string(name);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return false;
+  std::ifstream in(file, std::ios::binary);
+  std::array<char, 4> magic{};
+  in.read(magic.data(), magic.size());
+  return in && std::string_view(magic.data(), magic.size()) == "TZif";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tree walk.
+
+struct Place {
+  int line = 0;
+  int column = 0;
+};
+
+// One key: value pair of a map, both nodes kept for their marks.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+};
+
+// The known keys of one map, after unknown and duplicate keys were reported.
+class Fields {
+ public:
+  void add(std::string name, const YAML::Node& key, const YAML::Node& value) {
+    entries_.emplace_back(std::move(name), Entry{key, value});
+  }
+  const Entry* find(std::string_view name) const {
+    for (const auto& [key, entry] : entries_) {
+      if (key == name) return &entry;
+    }
+    return nullptr;
+  }
+  const std::vector<std::pair<std::string, Entry>>& entries() const { return entries_; }
+
+ private:
+  std::vector<std::pair<std::string, Entry>> entries_;
+};
+
+class Parser {
+ public:
+  Parser(const std::string& text, const std::string& path) : text_(text), path_(path) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text_.size(); ++i) {
+      if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    }
+  }
+
+  ConfigResult run() {
+    config_.source_file = path_;
+    try {
+      parse_text();
+    } catch (const YAML::Exception& e) {
+      // Validation only reads nodes it checked; this is a safety net, not a code path.
+      add(place(e.mark), "cannot read the file as a hub config (unexpected YAML structure)");
+    } catch (const std::exception&) {
+      add(Place{}, "internal error while reading the config");
+    }
+    std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    ConfigResult result;
+    result.errors = std::move(errors_);
+    if (result.errors.empty()) result.config = std::move(config_);
+    return result;
+  }
+
+ private:
+  // yaml-cpp marks are 0-based and count bytes; errors are 1-based and count characters, as
+  // editors do (a line with 厨房 before the problem would otherwise be off by four columns).
+  Place place(const YAML::Mark& mark) const {
+    if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
+    auto line = static_cast<std::size_t>(mark.line);
+    auto bytes = static_cast<std::size_t>(mark.column);
+    int column = mark.column + 1;
+    if (line < line_starts_.size()) {
+      std::size_t begin = line_starts_[line];
+      if (line == 0 && text_.starts_with("\xEF\xBB\xBF")) begin += 3;  // yaml-cpp skips the BOM
+      std::size_t end = std::min(begin + bytes, text_.size());
+      column = 1;
+      for (std::size_t i = begin; i < end; ++i) {
+        if ((static_cast<unsigned char>(text_[i]) & 0xC0U) != 0x80U) ++column;
+      }
+    }
+    return {mark.line + 1, column};
+  }
+  Place place(const YAML::Node& node) const { return place(node.Mark()); }
+  Place key_place(const Entry& entry) const { return place(entry.key); }
+  // A value's place; an empty value (`key:`) has no useful mark of its own, so use the key's.
+  Place value_place(const Entry& entry) const {
+    if (entry.value.IsNull() || entry.value.Mark().is_null()) return key_place(entry);
+    return place(entry.value);
+  }
+
+  // Whether a 0-based line starts with a tab among its leading blanks.
+  bool indented_with_tab(int line) const {
+    if (line < 0 || static_cast<std::size_t>(line) >= line_starts_.size()) return false;
+    for (std::size_t i = line_starts_[static_cast<std::size_t>(line)]; i < text_.size(); ++i) {
+      if (text_[i] == '\t') return true;
+      if (text_[i] != ' ') return false;
+    }
+    return false;
+  }
+
+  void add(Place at, std::string message) {
+    errors_.push_back(ConfigError{path_, at.line, at.column, std::move(message)});
+  }
+
+  void type_error(const Entry& entry, std::string_view key, std::string_view expected) {
+    add(value_place(entry),
+        fmt::format("expected {} for {}, got {}", expected, key, describe(entry.value)));
+  }
+
+  // Reports keys that are not strings, unknown keys (with a hint) and duplicate keys.
+  Fields read_map(const YAML::Node& map, std::string_view where, Names known) {
+    Fields fields;
+    std::map<std::string, int, std::less<>> first_line;
+    for (const auto& item : map) {  // (`it->first` would refer into a temporary)
+      const YAML::Node& key = item.first;
+      if (!key.IsScalar()) {
+        add(place(key.Mark().is_null() ? map : key), fmt::format("expected a key name {}", where));
+        continue;
+      }
+      const std::string name = key.Scalar();
+      Place at = place(key);
+      if (!contains(known, name)) {
+        std::string shown = is_safe_to_echo(name) ? quote_value(name) + " " : std::string();
+        std::string hint = did_you_mean(name, known);
+        if (hint.empty()) hint = fmt::format(" (allowed: {})", join(known));
+        add(at, fmt::format("unknown key {}{}{}", shown, where, hint));
+        continue;
+      }
+      if (auto first = first_line.find(name); first != first_line.end()) {
+        add(at,
+            fmt::format("duplicate key \"{}\" {} (first at line {})", name, where, first->second));
+        continue;
+      }
+      first_line.emplace(name, at.line);
+      fields.add(name, key, item.second);
+    }
+    return fields;
+  }
+
+  // The value of an optional string key: nothing when absent or empty (`key:`), after reporting a
+  // map or sequence where a string belongs.
+  std::optional<std::string> optional_string(const Fields& fields, std::string_view key) {
+    const Entry* entry = fields.find(key);
+    if (entry == nullptr || entry->value.IsNull()) return std::nullopt;
+    if (!entry->value.IsScalar()) {
+      type_error(*entry, key, "a string");
+      return std::nullopt;
+    }
+    return entry->value.Scalar();
+  }
+
+  // The value of a required, non-blank string key; `missing` is reported at the map when the key
+  // is absent and at the key when its value is empty.
+  std::optional<std::string> required_string(const Fields& fields, std::string_view key,
+                                             Place map_place, const std::string& missing) {
+    const Entry* entry = fields.find(key);
+    if (entry == nullptr) {
+      add(map_place, missing);
+      return std::nullopt;
+    }
+    if (entry->value.IsNull() || (entry->value.IsScalar() && is_blank(entry->value.Scalar()))) {
+      add(key_place(*entry), missing);
+      return std::nullopt;
+    }
+    if (!entry->value.IsScalar()) {
+      type_error(*entry, key, "a string");
+      return std::nullopt;
+    }
+    return entry->value.Scalar();
+  }
+
+  std::optional<std::int64_t> integer(const Entry& entry, std::string_view key, std::int64_t min,
+                                      std::int64_t max) {
+    if (!entry.value.IsScalar()) {
+      type_error(entry, key, "an integer");
+      return std::nullopt;
+    }
+    auto value = parse_integer(entry.value.Scalar());
+    if (!value) {
+      add(value_place(entry), fmt::format("expected an integer for {}, got {}", key,
+                                          quote_value(entry.value.Scalar())));
+      return std::nullopt;
+    }
+    if (*value < min || *value > max) {
+      add(value_place(entry), fmt::format("{} must be between {} and {}", key, min, max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<std::chrono::seconds> duration(const Entry& entry, std::string_view key,
+                                               std::chrono::seconds min, std::chrono::seconds max) {
+    constexpr std::string_view kExpected = "a duration such as 30s, 5m, 2h, 1d or 1h30m";
+    if (!entry.value.IsScalar()) {
+      type_error(entry, key, kExpected);
+      return std::nullopt;
+    }
+    auto value = parse_duration(entry.value.Scalar());
+    if (!value) {
+      add(value_place(entry), fmt::format("expected {} for {}, got {}", kExpected, key,
+                                          quote_value(entry.value.Scalar())));
+      return std::nullopt;
+    }
+    if (*value < min || *value > max) {
+      add(value_place(entry), fmt::format("{} must be between {} and {}", key, format_duration(min),
+                                          format_duration(max)));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> boolean(const Entry& entry, std::string_view key) {
+    if (!entry.value.IsScalar()) {
+      type_error(entry, key, "true or false");
+      return std::nullopt;
+    }
+    auto value = parse_bool(entry.value.Scalar());
+    if (!value) {
+      add(value_place(entry), fmt::format("expected true or false for {}, got {}", key,
+                                          quote_value(entry.value.Scalar())));
+    }
+    return value;
+  }
+
+  // A file path whose file is only needed on the hub: syntax only.
+  std::optional<std::string> path_value(const Fields& fields, std::string_view key) {
+    auto value = optional_string(fields, key);
+    if (value && !is_valid_path_syntax(*value)) {
+      add(value_place(*fields.find(key)),
+          fmt::format("{} must be a non-empty file path without control characters", key));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  // ---- sections ----
+
+  void parse_text() {
+    if (text_.size() > kMaxFileBytes) {
+      add(Place{}, fmt::format("file is too large ({} bytes; a hub config is at most {} bytes)",
+                               text_.size(), kMaxFileBytes));
+      return;
+    }
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(text_);
+    } catch (const YAML::ParserException& e) {
+      Place at = place(e.mark);
+      std::string hint = "check the indentation, colons and quotes here and on the line before";
+      if (indented_with_tab(e.mark.line) || indented_with_tab(e.mark.line - 1)) {
+        hint = "indent with spaces, not tabs";
+      }
+      add(at, fmt::format("YAML syntax error: {} ({})", e.msg, hint));
+      return;
+    }
+    const Place start{1, 1};
+    const std::string sections = "household, storage, devices and contacts";
+    if (documents.empty() || documents.front().IsNull()) {
+      add(start, fmt::format("the file is empty; expected a map with {}", sections));
+      return;
+    }
+    for (std::size_t i = 1; i < documents.size(); ++i) {
+      if (documents[i].IsNull()) continue;  // a trailing `---` is harmless
+      add(place(documents[i]),
+          "unexpected second YAML document (check the indentation; a hub config is one map)");
+      break;
+    }
+    const YAML::Node& root = documents.front();
+    if (!root.IsMap()) {
+      add(start,
+          fmt::format("expected a map with {} at the top level, got {}", sections, describe(root)));
+      return;
+    }
+    parse_root(root);
+  }
+
+  void parse_root(const YAML::Node& root) {
+    Fields fields = read_map(root, "at the top level", kRootKeys);
+    Place root_place = place(root);
+    for (std::string_view required : {"household", "storage", "devices", "contacts"}) {
+      if (fields.find(required) == nullptr) {
+        add(root_place, fmt::format("the file has no {} section", required));
+      }
+    }
+    // The household id is needed for defaults below, so the household comes first.
+    if (const Entry* entry = fields.find("household")) parse_household(*entry);
+    if (const Entry* entry = fields.find("broker")) parse_broker(*entry);
+    if (const Entry* entry = fields.find("storage")) parse_storage(*entry);
+    if (const Entry* entry = fields.find("devices")) parse_devices(*entry);
+    if (const Entry* entry = fields.find("contacts")) parse_contacts(*entry);
+    // `escalation` is accepted as it is: its schema belongs to the escalation ladder.
+    if (config_.broker.client_id.empty()) {
+      config_.broker.client_id = "homesafe-" + config_.household.id;
+    }
+  }
+
+  void parse_household(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "household", "a map");
+    Fields fields = read_map(section.value, "in household", kHouseholdKeys);
+    Place at = place(section.value);
+    HouseholdConfig& household = config_.household;
+    if (auto id = required_string(fields, "id", at, "household has no id")) {
+      if (is_valid_household_id(*id)) {
+        household.id = *id;
+      } else {
+        add(value_place(*fields.find("id")),
+            fmt::format("invalid household id {} (expected 1 to 32 characters from a-z, 0-9, _ "
+                        "and -, starting with a letter or digit)",
+                        quote_value(*id)));
+      }
+    }
+    // The display name is personal data: it is never echoed.
+    if (auto name = required_string(fields, "name", at, "household has no name")) {
+      household.name = *name;
+    }
+    if (auto timezone = optional_string(fields, "timezone")) {
+      if (is_known_timezone(*timezone)) {
+        household.timezone = *timezone;
+      } else {
+        add(value_place(*fields.find("timezone")),
+            fmt::format("unknown time zone {} (expected a name under {}, e.g. Asia/Shanghai)",
+                        quote_value(*timezone), kZoneinfoDir));
+      }
+    }
+  }
+
+  void parse_broker(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "broker", "a map");
+    Fields fields = read_map(section.value, "in broker", kBrokerKeys);
+    BrokerConfig& broker = config_.broker;
+    if (auto url = optional_string(fields, "url")) {
+      if (auto problem = broker_url_problem(*url)) {
+        add(value_place(*fields.find("url")), *problem);
+      } else {
+        broker.url = *url;
+      }
+    }
+    if (auto client_id = optional_string(fields, "client_id")) {
+      if (is_blank(*client_id) || has_control(*client_id)) {
+        add(value_place(*fields.find("client_id")),
+            "client_id must be a non-empty string without control characters (or left out for "
+            "the default homesafe-<household id>)");
+      } else {
+        broker.client_id = *client_id;
+      }
+    }
+    if (auto username = optional_string(fields, "username")) broker.username = *username;
+    // Secrets are never echoed, whatever is wrong with them.
+    if (auto password = optional_string(fields, "password")) broker.password = *password;
+    if (auto password_file = path_value(fields, "password_file")) {
+      broker.password_file = *password_file;
+    }
+    const Entry* password = fields.find("password");
+    const Entry* password_file = fields.find("password_file");
+    if (password != nullptr && password_file != nullptr) {
+      auto position = [this](const Entry* entry) {
+        Place at = key_place(*entry);
+        return std::pair(at.line, at.column);
+      };
+      const Entry* later = position(password) > position(password_file) ? password : password_file;
+      add(key_place(*later),
+          "password and password_file are both set; use only one (password_file is preferred)");
+    }
+    if (const Entry* entry = fields.find("keepalive")) {
+      if (auto keepalive =
+              duration(*entry, "keepalive", std::chrono::seconds{5}, std::chrono::minutes{10})) {
+        broker.keepalive = *keepalive;
+      }
+    }
+    if (const Entry* entry = fields.find("tls")) parse_tls(*entry);
+  }
+
+  void parse_tls(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "tls", "a map");
+    Fields fields = read_map(section.value, "in broker tls", kTlsKeys);
+    TlsConfig tls;
+    if (auto file = path_value(fields, "ca_file")) tls.ca_file = *file;
+    if (auto file = path_value(fields, "cert_file")) tls.cert_file = *file;
+    if (auto file = path_value(fields, "key_file")) tls.key_file = *file;
+    const Entry* cert = fields.find("cert_file");
+    const Entry* key = fields.find("key_file");
+    if ((cert == nullptr) != (key == nullptr)) {
+      add(key_place(cert != nullptr ? *cert : *key),
+          "cert_file and key_file must be given together (a client certificate needs its key)");
+    }
+    if (const Entry* entry = fields.find("verify")) {
+      if (auto verify = boolean(*entry, "verify")) tls.verify = *verify;
+    }
+    config_.broker.tls = tls;
+  }
+
+  void parse_storage(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "storage", "a map");
+    Fields fields = read_map(section.value, "in storage", kStorageKeys);
+    StorageConfig& storage = config_.storage;
+    if (auto path = required_string(fields, "path", place(section.value), "storage has no path")) {
+      if (is_valid_path_syntax(*path)) {
+        storage.path = *path;
+      } else {
+        add(value_place(*fields.find("path")), "path must not contain control characters");
+      }
+    }
+    if (const Entry* entry = fields.find("telemetry_retention_days")) {
+      if (auto days = integer(*entry, "telemetry_retention_days", 1, 3650)) {
+        storage.telemetry_retention_days = static_cast<int>(*days);
+      }
+    }
+    if (const Entry* entry = fields.find("telemetry_max_rows")) {
+      if (auto rows = integer(*entry, "telemetry_max_rows", 1000, 1'000'000'000)) {
+        storage.telemetry_max_rows = *rows;
+      }
+    }
+  }
+
+  void parse_devices(const Entry& section) {
+    if (section.value.IsNull() || (section.value.IsSequence() && section.value.size() == 0)) {
+      add(value_place(section), "devices is empty; at least one device is required");
+      return;
+    }
+    if (!section.value.IsSequence()) return type_error(section, "devices", "a sequence");
+    for (const YAML::Node& item : section.value) parse_device(item);
+  }
+
+  void parse_device(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      add(place(node), fmt::format("expected a map for device (with id, kind, location, ...), "
+                                   "got {}",
+                                   describe(node)));
+      return;
+    }
+    Fields fields = read_map(node, "in device", kDeviceKeys);
+    Place at = place(node);
+    drivers::DeviceConfig device;
+    std::string label = "device";
+    bool unique_id = false;
+    if (auto id = required_string(fields, "id", at, "device has no id")) {
+      const Entry& entry = *fields.find("id");
+      if (!is_valid_id(*id)) {
+        add(value_place(entry),
+            fmt::format("invalid device id {} (expected {})", quote_value(*id), kIdRule));
+      } else {
+        device.id = *id;
+        label = fmt::format("device \"{}\"", *id);
+        if (auto first = device_id_lines_.find(*id); first != device_id_lines_.end()) {
+          add(key_place(entry), fmt::format("duplicate device id \"{}\" (first defined at line {})",
+                                            *id, first->second));
+        } else {
+          device_id_lines_.emplace(*id, key_place(entry).line);
+          unique_id = true;
+        }
+      }
+    }
+
+    std::optional<drivers::DeviceKind> kind;
+    if (auto text = required_string(fields, "kind", at, label + " has no kind")) {
+      kind = drivers::device_kind_from_string(*text);
+      if (kind) {
+        device.kind = *kind;
+      } else {
+        const auto& names = drivers::device_kind_names();
+        add(value_place(*fields.find("kind")),
+            fmt::format("unknown device kind {}; expected one of: {}{}", quote_value(*text),
+                        join(names), did_you_mean(*text, names)));
+      }
+    }
+
+    // A known format name is kept even when its driver is missing, so that its topic rules are
+    // checked now and the installer does not meet new errors once the driver ships.
+    bool known_format = true;
+    if (auto format = optional_string(fields, "format")) {
+      Place format_place = value_place(*fields.find("format"));
+      if (!contains(kFormats, *format)) {
+        add(format_place,
+            fmt::format("unknown format {}; expected one of: {}{}", quote_value(*format),
+                        join(kFormats), did_you_mean(*format, kFormats)));
+        known_format = false;
+      } else {
+        device.format = *format;
+        if (drivers::find_driver(*format) == nullptr) {
+          add(format_place,
+              fmt::format("format {} is not supported by this gateway version yet", *format));
+        }
+      }
+    }
+
+    const Entry* topic_entry = fields.find("topic");
+    if (auto topic = optional_string(fields, "topic")) {
+      if (topic->empty()) {
+        add(value_place(*topic_entry), fmt::format("{} has an empty topic", label));
+      } else if (auto problem = topic_problem(*topic)) {
+        add(value_place(*topic_entry), fmt::format("topic {} {}", quote_value(*topic), *problem));
+      } else {
+        device.topic = *topic;
+      }
+    } else if ((topic_entry == nullptr || topic_entry->value.IsNull()) && known_format) {
+      if (device.format == "native") {
+        // Without a unique id there is no default topic (and no point in a duplicate-topic error).
+        if (unique_id) {
+          device.topic = fmt::format("homesafe/{}/dev/{}", config_.household.id, device.id);
+        }
+      } else {
+        add(topic_entry != nullptr ? key_place(*topic_entry) : at,
+            fmt::format("{} has no topic (required for format {}; e.g. {})", label, device.format,
+                        example_topic(device.format)));
+      }
+    }
+    if (!device.topic.empty() && known_format) {
+      std::string key = device.format + '\n' + device.topic;
+      Place topic_place = topic_entry != nullptr ? value_place(*topic_entry) : at;
+      if (auto first = device_topics_.find(key); first != device_topics_.end()) {
+        add(topic_place, fmt::format("{} has the same topic and format as {} (line {})", label,
+                                     first->second.first, first->second.second));
+      } else {
+        device_topics_.emplace(key, std::pair(label, at.line));
+      }
+    }
+
+    // "A device without a location": the alert must say where to go.
+    if (auto location = required_string(fields, "location", at, label + " has no location")) {
+      device.location = *location;
+    }
+
+    device.power = kind == drivers::DeviceKind::plug ? drivers::PowerSource::mains
+                                                     : drivers::PowerSource::battery;
+    if (auto power = optional_string(fields, "power")) {
+      if (*power == "battery") {
+        device.power = drivers::PowerSource::battery;
+      } else if (*power == "mains") {
+        device.power = drivers::PowerSource::mains;
+      } else {
+        add(value_place(*fields.find("power")),
+            fmt::format("unknown power source {}; expected battery or mains{}", quote_value(*power),
+                        did_you_mean(*power, kPowerNames)));
+      }
+    }
+
+    if (auto model = optional_string(fields, "model")) device.model = *model;
+
+    if (const Entry* entry = fields.find("call_actions")) {
+      parse_call_actions(*entry, kind, device);
+    }
+
+    config_.devices.push_back(std::move(device));
+  }
+
+  static std::string_view example_topic(std::string_view format) {
+    if (format == "zigbee2mqtt") return "zigbee2mqtt/<friendly_name>";
+    if (format == "tasmota") return "tele/<tasmota topic>";
+    if (format == "shelly") return "<shelly prefix>";
+    if (format == "esphome") return "<node>/<component>/<object_id>";
+    if (format == "wmbusmeters") return "wmbusmeters/<name>";
+    return "homesafe/<household>/dev/<device>";
+  }
+
+  void parse_call_actions(const Entry& entry, std::optional<drivers::DeviceKind> kind,
+                          drivers::DeviceConfig& device) {
+    if (kind && *kind != drivers::DeviceKind::call_button) {
+      add(key_place(entry), "call_actions is only allowed for kind call_button");
+      return;
+    }
+    if (!entry.value.IsSequence()) {
+      return type_error(entry, "call_actions", "a sequence of action names");
+    }
+    if (entry.value.size() == 0) {
+      add(value_place(entry),
+          "call_actions is empty (leave it out for the defaults: sos, emergency, single, press, "
+          "long)");
+      return;
+    }
+    for (const YAML::Node& action : entry.value) {
+      if (!action.IsScalar() || is_blank(action.Scalar())) {
+        add(action.IsNull() ? value_place(entry) : place(action),
+            fmt::format("expected a non-empty action name in call_actions, got {}",
+                        action.IsScalar() ? "an empty string" : describe(action)));
+        continue;
+      }
+      device.call_actions.push_back(action.Scalar());
+    }
+  }
+
+  void parse_contacts(const Entry& section) {
+    if (section.value.IsNull() || (section.value.IsSequence() && section.value.size() == 0)) {
+      add(value_place(section),
+          "contacts is empty; at least one contact with role caregiver is required");
+      return;
+    }
+    if (!section.value.IsSequence()) return type_error(section, "contacts", "a sequence");
+    for (const YAML::Node& item : section.value) parse_contact(item);
+    bool has_caregiver = std::any_of(config_.contacts.begin(), config_.contacts.end(),
+                                     [](const auto& c) { return c.role == Role::caregiver; });
+    if (!has_caregiver) {
+      add(key_place(section), "no contact has role caregiver (at least one is required)");
+    }
+  }
+
+  // Nothing a contact holds besides its id and role is echoed: names and numbers are personal.
+  void parse_contact(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      add(place(node),
+          fmt::format("expected a map for contact (with id, name, role, channels), got {}",
+                      describe(node)));
+      return;
+    }
+    Fields fields = read_map(node, "in contact", kContactKeys);
+    Place at = place(node);
+    ContactConfig contact;
+    std::string label = "contact";
+    if (auto id = required_string(fields, "id", at, "contact has no id")) {
+      const Entry& entry = *fields.find("id");
+      if (!is_valid_id(*id)) {
+        add(value_place(entry), fmt::format("invalid contact id (expected {})", kIdRule));
+      } else if (all_digits(*id) && id->size() >= 5) {
+        add(value_place(entry),
+            "contact id looks like a phone number; use a short name such as li or son (ids "
+            "appear in logs)");
+      } else {
+        contact.id = *id;
+        label = fmt::format("contact \"{}\"", *id);
+        if (auto first = contact_id_lines_.find(*id); first != contact_id_lines_.end()) {
+          add(key_place(entry),
+              fmt::format("duplicate contact id \"{}\" (first defined at line {})", *id,
+                          first->second));
+        } else {
+          contact_id_lines_.emplace(*id, key_place(entry).line);
+        }
+      }
+    }
+
+    if (auto name = required_string(fields, "name", at, label + " has no name")) {
+      contact.name = *name;
+    }
+
+    bool valid_role = false;
+    if (auto role = required_string(fields, "role", at, label + " has no role")) {
+      if (auto parsed = role_from_string(*role)) {
+        contact.role = *parsed;
+        valid_role = true;
+      } else {
+        add(value_place(*fields.find("role")),
+            fmt::format("{} has an unknown role; expected one of: {}{}", label, join(kRoleNames),
+                        did_you_mean(*role, kRoleNames)));
+      }
+    }
+
+    const Entry* channels = fields.find("channels");
+    if (channels == nullptr || channels->value.IsNull() ||
+        (channels->value.IsSequence() && channels->value.size() == 0)) {
+      add(channels == nullptr ? at : value_place(*channels),
+          fmt::format("{} has no channel (expected channels: a sequence such as [{{type: mqtt}}, "
+                      "{{type: sms, number: \"+86...\"}}])",
+                      label));
+    } else if (!channels->value.IsSequence()) {
+      type_error(*channels, "channels", "a sequence of channels");
+    } else {
+      for (const YAML::Node& item : channels->value) {
+        if (auto channel = parse_channel(item, label)) contact.channels.push_back(*channel);
+      }
+    }
+
+    // Only a contact with a valid role may count as the caregiver.
+    if (!valid_role) contact.role = Role::installer;
+    config_.contacts.push_back(std::move(contact));
+  }
+
+  std::optional<ChannelConfig> parse_channel(const YAML::Node& node, const std::string& label) {
+    if (!node.IsMap()) {
+      add(place(node), fmt::format("expected a map for a channel of {} (e.g. {{type: sms, number: "
+                                   "\"+86...\"}}), got {}",
+                                   label, describe(node)));
+      return std::nullopt;
+    }
+    Fields fields = read_map(node, "in channel", kChannelKeys);
+    Place at = place(node);
+    auto type =
+        required_string(fields, "type", at, fmt::format("channel of {} has no type", label));
+    if (!type) return std::nullopt;
+    if (!contains(kChannelTypes, *type)) {
+      add(value_place(*fields.find("type")),
+          fmt::format("channel of {} has an unknown type; expected one of: {}{}", label,
+                      join(kChannelTypes), did_you_mean(*type, kChannelTypes)));
+      return std::nullopt;
+    }
+    ChannelConfig channel;
+    channel.type = *type;
+    std::string_view address_key;
+    if (*type == "sms" || *type == "voice") {
+      address_key = "number";
+    } else if (*type != "mqtt") {
+      address_key = "url";
+    }
+    bool ok = true;
+    for (const auto& [key, entry] : fields.entries()) {
+      if (key == "type" || key == address_key) continue;
+      add(key_place(entry),
+          address_key.empty()
+              ? fmt::format("{} is not used by a {} channel (it needs no address)", key, *type)
+              : fmt::format("{} is not used by a {} channel (it needs {})", key, *type,
+                            address_key));
+      ok = false;
+    }
+    if (address_key.empty()) {
+      if (!ok) return std::nullopt;
+      return channel;
+    }
+
+    auto address =
+        required_string(fields, address_key, at,
+                        fmt::format("{} channel of {} has no {}", *type, label, address_key));
+    if (!address) return std::nullopt;
+    Place address_place = value_place(*fields.find(address_key));
+    if (address_key == "number" && !is_valid_phone_number(*address)) {
+      add(address_place, fmt::format("invalid phone number in {} channel of {} (expected + and 6 "
+                                     "to 15 digits, or 5 to 15 digits, without spaces)",
+                                     *type, label));
+      return std::nullopt;
+    }
+    if (address_key == "url" && !is_valid_http_url(*address)) {
+      add(address_place, fmt::format("invalid url in {} channel of {} (expected http:// or "
+                                     "https:// followed by a host)",
+                                     *type, label));
+      return std::nullopt;
+    }
+    channel.address = *address;
+    if (!ok) return std::nullopt;
+    return channel;
+  }
+
+  const std::string& text_;
+  std::string path_;
+  std::vector<std::size_t> line_starts_;
+  std::vector<ConfigError> errors_;
+  HubConfig config_;
+  std::map<std::string, int, std::less<>> device_id_lines_;
+  std::map<std::string, int, std::less<>> contact_id_lines_;
+  // format + '\n' + topic -> (device label, line)
+  std::map<std::string, std::pair<std::string, int>> device_topics_;
+};
+
+ConfigResult single_error(const std::string& path, std::string message) {
+  ConfigResult result;
+  result.errors.push_back(ConfigError{path, 0, 0, std::move(message)});
+  return result;
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  if (line <= 0) return fmt::format("{}: {}", file, message);
+  if (column <= 0) return fmt::format("{}:{}: {}", file, line, message);
+  return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+std::string_view to_string(Role role) {
+  for (std::size_t i = 0; i < kRoles.size(); ++i) {
+    if (kRoles[i] == role) return kRoleNames[i];
+  }
+  return "unknown";
+}
+
+std::optional<Role> role_from_string(std::string_view text) {
+  for (std::size_t i = 0; i < kRoles.size(); ++i) {
+    if (kRoleNames[i] == text) return kRoles[i];
+  }
+  return std::nullopt;
+}
+
+const drivers::DeviceConfig* HubConfig::find_device(std::string_view id) const {
+  for (const auto& device : devices) {
+    if (device.id == id) return &device;
+  }
+  return nullptr;
+}
+
+const ContactConfig* HubConfig::find_contact(std::string_view id) const {
+  for (const auto& contact : contacts) {
+    if (contact.id == id) return &contact;
+  }
+  return nullptr;
+}
+
+ConfigResult load_config(const std::string& path) {
+  auto cannot_read = [&path](int error) {
+    return single_error(
+        path, "cannot read file: " + std::error_code(error, std::generic_category()).message());
+  };
+  struct Closer {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return cannot_read(errno);
+  std::string text;
+  std::array<char, 8192> buffer{};
+  while (text.size() <= kMaxFileBytes) {
+    std::size_t read = std::fread(buffer.data(), 1, buffer.size(), file.get());
+    text.append(buffer.data(), read);
+    if (read < buffer.size()) {
+      if (std::ferror(file.get())) return cannot_read(errno);
+      break;
+    }
+  }
+  return parse_config(text, path);
+}
+
+ConfigResult parse_config(const std::string& text, const std::string& path) {
+  return Parser(text, path).run();
+}
+
+}  // namespace homesafe::gateway

@@ -1,0 +1,152 @@
+#include "homesafe/gateway/store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace homesafe::gateway {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("homesafe-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "hub.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  AlertRecord sample(const std::string& id) {
+    AlertRecord a;
+    a.alert_id = id;
+    a.kind = rules::AlertKind::smoke;
+    a.severity = rules::Severity::emergency;
+    a.device_id = "kitchen-smoke";
+    a.location = "厨房";
+    a.opened_at_ms = 1000;
+    a.updated_at_ms = 1000;
+    return a;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(StoreTest, CreatesSchemaInWalMode) {
+  Store store(path_);
+  EXPECT_EQ(store.schema_version(), Store::kSchemaVersion);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, AlertsAndHistorySurviveReopen) {
+  {
+    Store store(path_);
+    Store::Transaction tx(store, Durability::full);
+    store.save_alert(sample("h001-000001"));
+    store.append_alert_event({"h001-000001", 1000, "opened", "system", "", ""});
+    tx.commit();
+  }
+  Store store(path_);
+  auto alert = store.find_alert("h001-000001");
+  ASSERT_TRUE(alert);
+  EXPECT_EQ(alert->location, "厨房");
+  EXPECT_EQ(alert->state, AlertState::open);
+  EXPECT_EQ(store.active_alerts().size(), 1u);
+  ASSERT_EQ(store.alert_events("h001-000001").size(), 1u);
+  EXPECT_EQ(store.alert_events("h001-000001")[0].event, "opened");
+}
+
+TEST_F(StoreTest, UncommittedTransactionIsRolledBack) {
+  {
+    Store store(path_);
+    Store::Transaction tx(store, Durability::full);
+    store.save_alert(sample("h001-000001"));
+    // no commit
+  }
+  Store store(path_);
+  EXPECT_FALSE(store.find_alert("h001-000001"));
+}
+
+TEST_F(StoreTest, SequencesArePersistent) {
+  {
+    Store store(path_);
+    Store::Transaction tx(store, Durability::full);
+    EXPECT_EQ(store.next_sequence("alert"), 1);
+    EXPECT_EQ(store.next_sequence("alert"), 2);
+    tx.commit();
+  }
+  Store store(path_);
+  Store::Transaction tx(store, Durability::full);
+  EXPECT_EQ(store.next_sequence("alert"), 3);
+}
+
+TEST_F(StoreTest, PublishPendingUntilMarkedForThatVersion) {
+  Store store(path_);
+  auto alert = sample("a1");
+  store.save_alert(alert);
+  ASSERT_EQ(store.unpublished_alerts().size(), 1u);
+  alert.updated_at_ms = 2000;
+  alert.state = AlertState::acknowledged;
+  store.save_alert(alert);
+  store.mark_published("a1", 1000);  // an older version's confirmation does not count
+  EXPECT_EQ(store.unpublished_alerts().size(), 1u);
+  store.mark_published("a1", 2000);
+  EXPECT_TRUE(store.unpublished_alerts().empty());
+}
+
+TEST_F(StoreTest, RuleStatePutAndErase) {
+  Store store(path_);
+  store.put_rule_state("hazard/a/smoke", "1");
+  store.put_rule_state("hazard/b/smoke", "0");
+  store.put_rule_state("hazard/b/smoke", std::nullopt);
+  const auto state = store.load_rule_state();
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state[0].first, "hazard/a/smoke");
+}
+
+TEST_F(StoreTest, TelemetryRetentionByAgeAndCount) {
+  Store store(path_);
+  std::vector<TelemetryRow> rows;
+  for (int i = 0; i < 100; ++i) rows.push_back({i * 1000, "meter", "water_total_l", i * 1.0, {}});
+  store.add_telemetry(rows);
+  EXPECT_EQ(store.telemetry_count(), 100);
+  EXPECT_EQ(store.prune_telemetry(/*older_than_ms=*/10'000, /*max_rows=*/1000), 10);
+  EXPECT_EQ(store.telemetry_count(), 90);
+  EXPECT_EQ(store.prune_telemetry(0, 50), 40);
+  EXPECT_EQ(store.telemetry_count(), 50);
+}
+
+TEST_F(StoreTest, RefusesANewerSchema) {
+  {
+    Store store(path_);
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(path_.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  EXPECT_THROW(Store{path_}, StoreError);
+}
+
+TEST_F(StoreTest, UnopenablePathIsAClearError) {
+  try {
+    Store store((dir_ / "no-such-dir" / "x.db").string());
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open store"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace homesafe::gateway

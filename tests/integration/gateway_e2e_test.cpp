@@ -1,0 +1,282 @@
+// The gateway end to end: devices (homesafe-sim) -> real Mosquitto -> homesafe-gateway ->
+// alerts retained on MQTT and persisted in SQLite, including kill -9 at the worst moments.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "homesafe/gateway/store.hpp"
+#include "support/mosquitto.hpp"
+#include "support/process.hpp"
+#include "support/publisher.hpp"
+#include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
+
+namespace homesafe {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Mosquitto;
+using test::Process;
+using test::Subscriber;
+
+constexpr const char* kConfig = R"(household: {id: h001, name: "测试户", timezone: Asia/Shanghai}
+broker: {url: "@URL@", keepalive: 5s}
+storage: {path: "@DB@"}
+devices:
+  - {id: kitchen-smoke, kind: smoke, location: 厨房}
+  - {id: kitchen-gas, kind: gas, location: 厨房}
+  - {id: bedroom-sos, kind: call_button, location: 卧室}
+  - {id: water-meter, kind: water_meter, location: 厨房}
+contacts:
+  - {id: li, name: 李阿姨, role: caregiver, channels: [{type: mqtt}]}
+)";
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+class GatewayE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_path_ = dir_ / "h001.yaml";
+    db_path_ = dir_ / "h001.db";
+    test::write_file(config_path_, replace_all(replace_all(kConfig, "@URL@", broker_.url()), "@DB@",
+                                               db_path_.string()));
+    watcher_ = std::make_unique<Subscriber>(broker_.url(), "homesafe/h001/#");
+  }
+
+  std::unique_ptr<Process> start_gateway(std::map<std::string, std::string> env = {}) {
+    test::ProcessOptions options;
+    options.env = std::move(env);
+    auto gateway = std::make_unique<Process>(
+        std::vector<std::string>{HOMESAFE_GATEWAY_BIN, "--config", config_path_.string()},
+        options);
+    return gateway;
+  }
+
+  // Waits until the gateway says it is online (a new "online" after `after` messages).
+  bool wait_online(std::size_t after = 0) {
+    return watcher_->wait_for([after](const Subscriber::Messages& messages) {
+      for (std::size_t i = after; i < messages.size(); ++i) {
+        if (messages[i].topic == "homesafe/h001/gateway/status" && messages[i].payload == "online") {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  void sim(std::vector<std::string> args) {
+    args.insert(args.begin(), HOMESAFE_SIM_BIN);
+    Process sim(args);
+    auto status = sim.wait_for_exit(20s);
+    ASSERT_EQ(status, std::optional<int>(0)) << sim.describe();
+  }
+
+  void sim_send(const std::string& device, const std::string& type, const std::string& event) {
+    sim({"send", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/" + device, "--type",
+         type, "--event", event, "--quiet"});
+  }
+
+  // The latest retained state of every alert seen on MQTT.
+  std::map<std::string, nlohmann::json> alerts_on_mqtt() const {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& m : watcher_->messages()) {
+      if (m.topic.rfind("homesafe/h001/alert/", 0) == 0) out[m.topic] = nlohmann::json::parse(m.payload);
+    }
+    return out;
+  }
+
+  bool wait_alert(const std::string& kind, const std::string& state) {
+    return watcher_->wait_for([&](const Subscriber::Messages& messages) {
+      for (const auto& m : messages) {
+        if (m.topic.rfind("homesafe/h001/alert/", 0) != 0) continue;
+        auto j = nlohmann::json::parse(m.payload, nullptr, false);
+        if (j.is_object() && j.value("kind", "") == kind && j.value("state", "") == state) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  std::vector<gateway::AlertRecord> stored_alerts() {
+    gateway::Store store(db_path_.string());
+    return store.recent_alerts(1000);
+  }
+
+  int count_stored(rules::AlertKind kind) {
+    int n = 0;
+    for (const auto& alert : stored_alerts()) n += alert.kind == kind ? 1 : 0;
+    return n;
+  }
+
+  Mosquitto broker_;
+  test::TempDir dir_{"homesafe-e2e"};
+  std::filesystem::path config_path_;
+  std::filesystem::path db_path_;
+  std::unique_ptr<Subscriber> watcher_;
+};
+
+TEST_F(GatewayE2E, SmokeGasAndCallBecomeAlertsOnMqttAndInTheStore) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online()) << gateway->describe();
+
+  sim_send("kitchen-smoke", "smoke_detector", "alarm");
+  sim_send("kitchen-gas", "gas_alarm", "alarm");
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
+       "--quiet"});
+
+  ASSERT_TRUE(wait_alert("smoke", "open")) << gateway->describe();
+  ASSERT_TRUE(wait_alert("gas", "open")) << gateway->describe();
+  ASSERT_TRUE(wait_alert("call", "open")) << gateway->describe();
+
+  const auto alerts = alerts_on_mqtt();
+  ASSERT_EQ(alerts.size(), 3u);
+  for (const auto& [topic, alert] : alerts) {
+    EXPECT_EQ(alert["severity"], "emergency") << topic;
+    EXPECT_EQ(topic, "homesafe/h001/alert/" + alert["alert_id"].get<std::string>());
+  }
+  // Retained: a late subscriber (a caregiver app starting up) sees them too.
+  Subscriber late(broker_.url(), "homesafe/h001/alert/#");
+  EXPECT_TRUE(late.wait_for_count(3));
+  for (const auto& m : late.messages()) EXPECT_TRUE(m.retained);
+
+  // Persisted before it was published.
+  EXPECT_EQ(count_stored(rules::AlertKind::smoke), 1);
+  EXPECT_EQ(count_stored(rules::AlertKind::gas), 1);
+  EXPECT_EQ(count_stored(rules::AlertKind::call), 1);
+
+  // The CLI lists them.
+  Process cli({HOMESAFE_GATEWAY_BIN, "alerts", "--config", config_path_.string()});
+  ASSERT_EQ(cli.wait_for_exit(20s), std::optional<int>(0)) << cli.describe();
+  EXPECT_NE(cli.read_stdout().find("kitchen-gas"), std::string::npos) << cli.describe();
+
+  ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+}
+
+TEST_F(GatewayE2E, AckTopicAndCliHandleTheAlert) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
+       "--quiet"});
+  ASSERT_TRUE(wait_alert("call", "open"));
+  const std::string id = alerts_on_mqtt().begin()->second["alert_id"];
+
+  test::Publisher app(broker_.url());
+  app.publish("homesafe/h001/ack", R"({"alert_id":")" + id + R"(","by":"li","action":"ack"})");
+  ASSERT_TRUE(wait_alert("call", "acknowledged"));
+
+  Process cli({HOMESAFE_GATEWAY_BIN, "ack", id, "--by", "li", "--resolve", "--note", "已到场",
+               "--config", config_path_.string()});
+  ASSERT_EQ(cli.wait_for_exit(20s), std::optional<int>(0)) << cli.describe();
+  ASSERT_TRUE(wait_alert("call", "resolved"));
+
+  gateway::Store store(db_path_.string());
+  const auto history = store.alert_events(id);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[1].event, "acknowledged");
+  EXPECT_EQ(history[2].event, "resolved");
+  EXPECT_EQ(history[2].by, "li");
+  EXPECT_EQ(history[2].channel, "cli");
+  EXPECT_EQ(history[2].note, "已到场");
+}
+
+// kill -9 at the two worst moments of processing an alarm: before the commit and after it but
+// before the broker was acknowledged. Either way, after a restart the alarm is there once.
+class CrashDuringAlarm : public GatewayE2E, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(CrashDuringAlarm, AlarmIsStoredExactlyOnceAfterRestart) {
+  auto gateway = start_gateway({{"HOMESAFE_TEST_CRASH", GetParam()}});
+  ASSERT_TRUE(wait_online()) << gateway->describe();
+  const std::size_t seen = watcher_->size();
+
+  sim_send("kitchen-smoke", "smoke_detector", "alarm");
+  ASSERT_EQ(gateway->wait_for_exit(20s), std::optional<int>(128 + SIGKILL)) << gateway->describe();
+  // The last will tells everyone the hub is gone.
+  ASSERT_TRUE(watcher_->wait_for([seen](const Subscriber::Messages& messages) {
+    for (std::size_t i = seen; i < messages.size(); ++i) {
+      if (messages[i].topic == "homesafe/h001/gateway/status" && messages[i].payload == "offline") {
+        return true;
+      }
+    }
+    return false;
+  }));
+
+  const std::size_t before_restart = watcher_->size();
+  auto restarted = start_gateway();
+  ASSERT_TRUE(wait_online(before_restart)) << restarted->describe();
+  ASSERT_TRUE(wait_alert("smoke", "open")) << restarted->describe();
+  ASSERT_TRUE(test::wait_until([&] { return count_stored(rules::AlertKind::smoke) == 1; }));
+  // Give a duplicate every chance to show up, then check again.
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
+  ASSERT_TRUE(wait_alert("call", "open"));
+  EXPECT_EQ(count_stored(rules::AlertKind::smoke), 1);
+  EXPECT_EQ(alerts_on_mqtt().size(), 2u);
+  ASSERT_EQ(restarted->stop(), std::optional<int>(0)) << restarted->describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Points, CrashDuringAlarm,
+                         ::testing::Values("before_commit", "after_commit"));
+
+TEST_F(GatewayE2E, AlarmsSentWhileTheGatewayIsDownArriveWhenItReturns) {
+  {
+    auto gateway = start_gateway();
+    ASSERT_TRUE(wait_online());
+    ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+  }
+  // The persistent session keeps QoS 1 messages for the gateway while it is away.
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
+       "--quiet"});
+  const std::size_t seen = watcher_->size();
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online(seen));
+  ASSERT_TRUE(wait_alert("call", "open")) << gateway->describe();
+  EXPECT_EQ(count_stored(rules::AlertKind::call), 1);
+}
+
+TEST_F(GatewayE2E, ReconnectsAfterTheBrokerRestarts) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  watcher_.reset();
+  broker_.restart();
+  watcher_ = std::make_unique<Subscriber>(broker_.url(), "homesafe/h001/#");
+  // Back online (the retained status says so once it has reconnected and resubscribed).
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        for (const auto& m : watcher_->messages()) {
+          if (m.topic == "homesafe/h001/gateway/status" && m.payload == "online") return true;
+        }
+        return false;
+      },
+      30s))
+      << gateway->describe();
+  sim_send("kitchen-gas", "gas_alarm", "alarm");
+  ASSERT_TRUE(wait_alert("gas", "open")) << gateway->describe();
+}
+
+TEST_F(GatewayE2E, GarbageFromAnAlarmDeviceIsAFaultNotACrash) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  test::Publisher device(broker_.url());
+  device.publish("homesafe/h001/dev/kitchen-gas/state", "{\"gas\": tr");
+  device.publish("homesafe/h001/dev/kitchen-gas/state", std::string(20000, 'x'));
+  device.publish("homesafe/h001/dev/kitchen-gas/state", "{\"gas\": \"maybe\"}");
+  ASSERT_TRUE(wait_alert("device_fault", "open")) << gateway->describe();
+  EXPECT_TRUE(gateway->running());
+  EXPECT_NE(gateway->read_stderr().find("rejected"), std::string::npos);
+}
+
+TEST_F(GatewayE2E, RefusesToStartOnABadConfig) {
+  test::write_file(config_path_, "household: {id: h001}\ndevices: []\n");
+  auto gateway = start_gateway();
+  EXPECT_EQ(gateway->wait_for_exit(20s), std::optional<int>(1));
+  EXPECT_NE(gateway->read_stderr().find("h001.yaml:"), std::string::npos) << gateway->describe();
+}
+
+}  // namespace
+}  // namespace homesafe
