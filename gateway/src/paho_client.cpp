@@ -1,6 +1,10 @@
 #include <mqtt/async_client.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "homesafe/gateway/log.hpp"
 #include "homesafe/gateway/mqtt_client.hpp"
@@ -35,6 +39,58 @@ class CompletionListener final : public mqtt::iaction_listener {
   }
 };
 
+// Paho C 1.3 holds its client mutex while a message-arrived callback runs, and the gateway's
+// callback for an alarm waits for the io thread to commit. So the io thread must never call
+// into Paho itself: every operation is handed to this client's own worker thread, which may
+// wait for the mutex without blocking the event loop.
+class Worker {
+ public:
+  Worker() : thread_([this] { loop(); }) {}
+  ~Worker() { stop(); }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      tasks_.push_back(std::move(task));
+    }
+    ready_.notify_one();
+  }
+
+  // Runs what is queued, then ends the thread.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    ready_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stopping and drained
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class PahoClient final : public MqttClient {
  public:
   explicit PahoClient(const MqttSettings& settings)
@@ -51,7 +107,8 @@ class PahoClient final : public MqttClient {
       builder.will(mqtt::message(settings.will.topic, settings.will.payload, settings.will.qos,
                                  settings.will.retained));
     }
-    const bool tls_url = settings.url.rfind("ssl://", 0) == 0 || settings.url.rfind("mqtts://", 0) == 0;
+    const bool tls_url =
+        settings.url.rfind("ssl://", 0) == 0 || settings.url.rfind("mqtts://", 0) == 0;
     if (settings.tls || tls_url) {
       mqtt::ssl_options ssl;
       if (settings.tls) {
@@ -72,11 +129,13 @@ class PahoClient final : public MqttClient {
       handlers_.on_message(m);
     });
     client_.set_connection_lost_handler([this](const std::string& cause) {
-      if (handlers_.on_connection_lost) handlers_.on_connection_lost(cause.empty() ? "lost" : cause);
+      if (handlers_.on_connection_lost)
+        handlers_.on_connection_lost(cause.empty() ? "lost" : cause);
     });
   }
 
   ~PahoClient() override {
+    worker_.stop();
     try {
       if (client_.is_connected()) client_.disconnect(0)->wait_for(std::chrono::seconds(2));
     } catch (const std::exception&) {
@@ -87,57 +146,66 @@ class PahoClient final : public MqttClient {
   void set_handlers(Handlers handlers) override { handlers_ = std::move(handlers); }
 
   void connect() override {
-    void* context = CompletionListener::context([this](bool ok, const std::string& why) {
-      if (ok) {
-        if (handlers_.on_connected) handlers_.on_connected();
-      } else if (handlers_.on_connection_lost) {
-        handlers_.on_connection_lost("connect failed: " + why);
+    worker_.post([this]() mutable {
+      void* context = CompletionListener::context([this](bool ok, const std::string& why) {
+        if (ok) {
+          if (handlers_.on_connected) handlers_.on_connected();
+        } else if (handlers_.on_connection_lost) {
+          handlers_.on_connection_lost("connect failed: " + why);
+        }
+      });
+      try {
+        client_.connect(options_, context, listener_);
+      } catch (const mqtt::exception& e) {
+        CompletionListener::abandon(context, e.what());
       }
     });
-    try {
-      client_.connect(options_, context, listener_);
-    } catch (const mqtt::exception& e) {
-      CompletionListener::abandon(context, e.what());
-    }
   }
 
   void subscribe(const std::vector<std::string>& filters, const std::vector<int>& qos) override {
-    void* context = CompletionListener::context([](bool ok, const std::string& why) {
-      if (!ok) log::error("mqtt: subscribe failed: {}", why);
+    worker_.post([this, filters, qos]() mutable {
+      void* context = CompletionListener::context([](bool ok, const std::string& why) {
+        if (!ok) log::error("mqtt: subscribe failed: {}", why);
+      });
+      try {
+        client_.subscribe(mqtt::string_collection::create(filters),
+                          mqtt::iasync_client::qos_collection(qos.begin(), qos.end()), context,
+                          listener_);
+      } catch (const mqtt::exception& e) {
+        CompletionListener::abandon(context, e.what());
+      }
     });
-    try {
-      client_.subscribe(mqtt::string_collection::create(filters),
-                        mqtt::iasync_client::qos_collection(qos.begin(), qos.end()), context,
-                        listener_);
-    } catch (const mqtt::exception& e) {
-      CompletionListener::abandon(context, e.what());
-    }
   }
 
   void publish(const MqttMessage& message, std::function<void(bool)> done) override {
-    void* context = CompletionListener::context(
-        [done = std::move(done)](bool ok, const std::string&) {
-          if (done) done(ok);
-        });
-    try {
-      auto msg = mqtt::make_message(message.topic, message.payload, message.qos, message.retained);
-      client_.publish(msg, context, listener_);
-    } catch (const mqtt::exception& e) {
-      log::warn("mqtt: publish on {} failed: {}", message.topic, e.what());
-      CompletionListener::abandon(context, e.what());
-    }
+    worker_.post([this, message, done = std::move(done)]() mutable {
+      void* context =
+          CompletionListener::context([done = std::move(done)](bool ok, const std::string&) {
+            if (done) done(ok);
+          });
+      try {
+        auto msg =
+            mqtt::make_message(message.topic, message.payload, message.qos, message.retained);
+        client_.publish(msg, context, listener_);
+      } catch (const mqtt::exception& e) {
+        log::warn("mqtt: publish on {} failed: {}", message.topic, e.what());
+        CompletionListener::abandon(context, e.what());
+      }
+    });
   }
 
   void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) override {
-    void* context = CompletionListener::context(
-        [done = std::move(done)](bool, const std::string&) {
-          if (done) done();
-        });
-    try {
-      client_.disconnect(static_cast<int>(timeout.count()), context, listener_);
-    } catch (const mqtt::exception& e) {
-      CompletionListener::abandon(context, e.what());
-    }
+    worker_.post([this, timeout, done = std::move(done)]() mutable {
+      void* context =
+          CompletionListener::context([done = std::move(done)](bool, const std::string&) {
+            if (done) done();
+          });
+      try {
+        client_.disconnect(static_cast<int>(timeout.count()), context, listener_);
+      } catch (const mqtt::exception& e) {
+        CompletionListener::abandon(context, e.what());
+      }
+    });
   }
 
  private:
@@ -147,6 +215,7 @@ class PahoClient final : public MqttClient {
   CompletionListener listener_;
   mqtt::connect_options options_;
   mqtt::async_client client_;
+  Worker worker_;  // last: stopped first, before the client goes away
 };
 
 }  // namespace
