@@ -113,6 +113,8 @@ int main(int argc, char** argv) {
   const bool is_command = first.rfind("--", 0) != 0;
   auto args = parse_args(argc, argv, is_command ? 2 : 1);
   if (!args) return 2;
+  // Replay's output is the JSON on stdout: by default log only problems there.
+  if (first == "replay") hg::log::set_level(hg::log::Level::warn);
   if (auto level = args->get("--log-level")) {
     auto parsed = parse_level(*level);
     if (!parsed) return usage_error("unknown log level " + *level);
