@@ -3,7 +3,7 @@
 namespace homesafe::gateway {
 
 nlohmann::ordered_json alert_to_json(const AlertRecord& alert, std::string_view event,
-                             std::string_view household_id, const rules::TimeZone& zone) {
+                                     std::string_view household_id, const rules::TimeZone& zone) {
   nlohmann::ordered_json j;
   j["type"] = "alert";
   j["ts"] = zone.format_iso(alert.updated_at_ms);

@@ -8,10 +8,14 @@ namespace homesafe::gateway {
 
 std::string_view to_string(AckOutcome outcome) {
   switch (outcome) {
-    case AckOutcome::applied: return "applied";
-    case AckOutcome::already_done: return "already_done";
-    case AckOutcome::unknown_alert: return "unknown_alert";
-    case AckOutcome::unknown_contact: return "unknown_contact";
+    case AckOutcome::applied:
+      return "applied";
+    case AckOutcome::already_done:
+      return "already_done";
+    case AckOutcome::unknown_alert:
+      return "unknown_alert";
+    case AckOutcome::unknown_contact:
+      return "unknown_contact";
   }
   return "unknown";
 }
@@ -110,8 +114,8 @@ void AlertManager::apply(const rules::RuleEvent& event, const rules::Instant& no
       }
       return;
     case rules::Signal::record:
-      store_.add_device_event({now.wall_ms, event.device_id, event.detail,
-                               std::string(rules::to_string(event.kind))});
+      store_.add_device_event(
+          {now.wall_ms, event.device_id, event.detail, std::string(rules::to_string(event.kind))});
       log::info("device {}: {} recorded ({})", event.device_id, event.detail,
                 rules::to_string(event.kind));
       return;

@@ -66,7 +66,7 @@ Hub::Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZo
   for (const auto& device : config_.devices) {
     const drivers::Driver* driver = drivers::find_driver(device.format);
     if (driver == nullptr) continue;  // rejected by config validation already
-    for (auto& topic : driver->topics(device)) routes_[topic] = Route{&device, driver};
+    for (auto& topic : driver->topics(device)) routes_[topic].push_back(Route{&device, driver});
   }
 }
 
@@ -86,9 +86,12 @@ std::vector<Subscription> Hub::subscriptions() const {
   // ones); other topics are subscribed exactly. Overlapping filters would deliver duplicates.
   const std::string device_root = topics_.device_root() + "/";
   std::vector<Subscription> out{{device_root + "#", 1}, {topics_.ack(), 1}};
-  for (const auto& [topic, route] : routes_) {
+  for (const auto& [topic, routes] : routes_) {
     if (starts_with(topic, device_root)) continue;
-    out.push_back({topic, drivers::is_alarm_class(route.device->kind) ? 1 : 0});
+    const bool alarm = std::any_of(routes.begin(), routes.end(), [](const Route& route) {
+      return drivers::is_alarm_class(route.device->kind);
+    });
+    out.push_back({topic, alarm ? 1 : 0});
   }
   std::sort(out.begin() + 2, out.end(),
             [](const Subscription& a, const Subscription& b) { return a.filter < b.filter; });
@@ -98,7 +101,10 @@ std::vector<Subscription> Hub::subscriptions() const {
 bool Hub::is_alarm_topic(std::string_view topic) const {
   if (topic == topics_.ack()) return true;  // acks stop escalations: commit before PUBACK
   auto it = routes_.find(std::string(topic));
-  return it != routes_.end() && drivers::is_alarm_class(it->second.device->kind);
+  if (it == routes_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [](const Route& route) {
+    return drivers::is_alarm_class(route.device->kind);
+  });
 }
 
 void Hub::reject(const std::string& device, drivers::DecodeError error, const std::string& key,
@@ -108,8 +114,7 @@ void Hub::reject(const std::string& device, drivers::DecodeError error, const st
   input_errors_.count(device, reason, now.mono_ms);
 }
 
-void Hub::on_message(std::string_view topic, std::string_view payload,
-                     const rules::Instant& now) {
+void Hub::on_message(std::string_view topic, std::string_view payload, const rules::Instant& now) {
   ++messages_processed_;
   if (topic == topics_.ack()) {
     on_ack_message(payload, now);
@@ -118,26 +123,31 @@ void Hub::on_message(std::string_view topic, std::string_view payload,
   auto it = routes_.find(std::string(topic));
   if (it == routes_.end()) {
     const std::string device = device_from_topic(topic, topics_.device_root());
-    reject(device, device == "-" ? drivers::DecodeError::unknown_topic
-                                 : drivers::DecodeError::unknown_device,
-           {}, now);
+    reject(
+        device,
+        device == "-" ? drivers::DecodeError::unknown_topic : drivers::DecodeError::unknown_device,
+        {}, now);
     return;
   }
-  const drivers::DeviceConfig& device = *it->second.device;
+  for (const Route& route : it->second) handle_for_device(route, topic, payload, now);
+}
 
+void Hub::handle_for_device(const Route& route, std::string_view topic, std::string_view payload,
+                            const rules::Instant& now) {
+  const drivers::DeviceConfig& device = *route.device;
   drivers::DecodeResult decoded;
   if (payload.size() > kMaxPayloadBytes) {
     decoded.problems.push_back({drivers::DecodeError::oversized, {}});
   } else {
-    decoded = it->second.driver->decode(device, topic, payload);
+    decoded = route.driver->decode(device, topic, payload);
   }
   for (const auto& problem : decoded.problems) reject(device.id, problem.error, problem.key, now);
 
   const auto events = engine_.on_message({device, decoded, now});
   const bool alarm_class = drivers::is_alarm_class(device.kind);
   if (!events.empty() || engine_.state().has_changes()) {
-    commit_events(events, now, alarm_class || !events.empty() ? Durability::full
-                                                              : Durability::normal);
+    commit_events(events, now,
+                  alarm_class || !events.empty() ? Durability::full : Durability::normal);
   }
   buffer_telemetry(device, decoded, now);
   if (telemetry_.size() >= kTelemetryBatch) flush_telemetry();
@@ -184,7 +194,8 @@ void Hub::flush_telemetry() {
 
 std::int64_t Hub::prune_telemetry(const rules::Instant& now) {
   const std::int64_t cutoff =
-      now.wall_ms - static_cast<std::int64_t>(config_.storage.telemetry_retention_days) * 86'400'000;
+      now.wall_ms -
+      static_cast<std::int64_t>(config_.storage.telemetry_retention_days) * 86'400'000;
   Store::Transaction tx(store_, Durability::normal);
   const std::int64_t deleted = store_.prune_telemetry(cutoff, config_.storage.telemetry_max_rows);
   tx.commit();
@@ -212,7 +223,8 @@ AckOutcome Hub::on_ack_message(std::string_view payload, const rules::Instant& n
     if (json.contains("note") && json["note"].is_string()) request.note = json["note"];
     if (json.contains("channel") && json["channel"].is_string()) request.channel = json["channel"];
   }
-  if (!ok || request.alert_id.size() > 128 || request.by.size() > 64 || request.note.size() > 2000) {
+  if (!ok || request.alert_id.size() > 128 || request.by.size() > 64 ||
+      request.note.size() > 2000) {
     reject("ack", drivers::DecodeError::malformed, {}, now);
     return AckOutcome::unknown_alert;
   }
@@ -246,7 +258,9 @@ std::optional<std::int64_t> Hub::next_deadline_mono_ms() const {
   return engine_.next_deadline_mono_ms();
 }
 
-std::vector<AlertRecord> Hub::pending_publications() { return store_.unpublished_alerts(); }
+std::vector<AlertRecord> Hub::pending_publications() {
+  return store_.unpublished_alerts();
+}
 
 void Hub::mark_published(const std::string& alert_id, std::int64_t updated_at_ms) {
   Store::Transaction tx(store_, Durability::normal);

@@ -14,18 +14,26 @@ std::mutex g_mutex;
 
 constexpr std::string_view name_of(Level level) {
   switch (level) {
-    case Level::debug: return "DEBUG";
-    case Level::info: return "INFO";
-    case Level::warn: return "WARN";
-    case Level::error: return "ERROR";
+    case Level::debug:
+      return "DEBUG";
+    case Level::info:
+      return "INFO";
+    case Level::warn:
+      return "WARN";
+    case Level::error:
+      return "ERROR";
   }
   return "?";
 }
 
 }  // namespace
 
-void set_level(Level new_level) { g_level = new_level; }
-Level level() { return g_level; }
+void set_level(Level new_level) {
+  g_level = new_level;
+}
+Level level() {
+  return g_level;
+}
 
 void write(Level message_level, std::string_view message) {
   const auto now = std::chrono::system_clock::now();

@@ -470,9 +470,12 @@ std::int64_t Store::prune_telemetry(std::int64_t older_than_ms, std::int64_t max
 
 std::string_view to_string(AlertState state) {
   switch (state) {
-    case AlertState::open: return "open";
-    case AlertState::acknowledged: return "acknowledged";
-    case AlertState::resolved: return "resolved";
+    case AlertState::open:
+      return "open";
+    case AlertState::acknowledged:
+      return "acknowledged";
+    case AlertState::resolved:
+      return "resolved";
   }
   return "unknown";
 }

@@ -42,11 +42,20 @@ std::optional<std::int64_t> parse_duration_ms(const std::string& text) {
     }
     if (number < 0) return std::nullopt;
     switch (ch) {
-      case 's': total += number * 1000; break;
-      case 'm': total += number * 60'000; break;
-      case 'h': total += number * 3'600'000; break;
-      case 'd': total += number * 86'400'000; break;
-      default: return std::nullopt;
+      case 's':
+        total += number * 1000;
+        break;
+      case 'm':
+        total += number * 60'000;
+        break;
+      case 'h':
+        total += number * 3'600'000;
+        break;
+      case 'd':
+        total += number * 86'400'000;
+        break;
+      default:
+        return std::nullopt;
     }
     number = -1;
   }
@@ -134,8 +143,11 @@ int alerts(const std::string& config_path, const std::optional<std::string>& sho
         auto j = alert_to_json(*alert, "current", config->household.id, zone);
         auto& history = j["history"] = nlohmann::ordered_json::array();
         for (const auto& e : events) {
-          history.push_back({{"ts", zone.format_iso(e.ts_ms)}, {"event", e.event}, {"by", e.by},
-                             {"channel", e.channel}, {"note", e.note}});
+          history.push_back({{"ts", zone.format_iso(e.ts_ms)},
+                             {"event", e.event},
+                             {"by", e.by},
+                             {"channel", e.channel},
+                             {"note", e.note}});
         }
         std::cout << j.dump(2) << '\n';
         return 0;
@@ -144,8 +156,7 @@ int alerts(const std::string& config_path, const std::optional<std::string>& sho
                                rules::to_string(alert->kind), zh_label(alert->state),
                                to_string(alert->state));
       std::cout << fmt::format("  device {} at {}, severity {}, opened {}, repeats {}\n",
-                               alert->device_id, alert->location,
-                               rules::to_string(alert->severity),
+                               alert->device_id, alert->location, rules::to_string(alert->severity),
                                local_time(zone, alert->opened_at_ms), alert->repeat_count);
       for (const auto& e : events) {
         std::cout << fmt::format("  {}  {:<18} {:<10} {:<8} {}\n", local_time(zone, e.ts_ms),
@@ -213,8 +224,8 @@ int ack(const std::string& config_path, const std::string& alert_id, const std::
     return 1;
   }
   std::cout << "sent " << (resolve ? "resolve" : "ack") << " for " << alert_id << " by " << by
-            << " (see: homesafe-gateway alerts --config " << config_path << " --show "
-            << alert_id << ")\n";
+            << " (see: homesafe-gateway alerts --config " << config_path << " --show " << alert_id
+            << ")\n";
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "discover.hpp"
 #include "homesafe/gateway/config.hpp"
 #include "homesafe/gateway/daemon.hpp"
 #include "homesafe/gateway/log.hpp"
@@ -30,6 +31,9 @@ constexpr const char* kUsage = R"(usage:
       List open and recent alerts from the hub's store, or one alert with its history.
   homesafe-gateway ack ALERT_ID --by CONTACT_ID --config FILE [--resolve] [--note TEXT]
       Acknowledge (or resolve) an alert through the hub's ack topic.
+  homesafe-gateway discover --config FILE [--seconds 60]
+      Listen on the hub's broker and print a ready-to-paste devices: snippet for every
+      device seen (Home Assistant discovery, Zigbee2MQTT, Tasmota, Shelly, ESPHome ...).
   homesafe-gateway --version | --help
 )";
 
@@ -173,6 +177,19 @@ int main(int argc, char** argv) {
     }
     return hg::cli::ack(*path, args->positional.front(), *by, args->has("--resolve"),
                         args->get("--note").value_or(""));
+  }
+  if (first == "discover") {
+    auto path = args->get("--config");
+    if (!path) return usage_error("--config FILE is required");
+    int seconds = 60;
+    if (auto text = args->get("--seconds")) {
+      try {
+        seconds = std::stoi(*text);
+      } catch (const std::exception&) {
+        return usage_error("--seconds needs a number");
+      }
+    }
+    return hg::cli::discover(*path, seconds);
   }
   return usage_error("unknown command " + first);
 }

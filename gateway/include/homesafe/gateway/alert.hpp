@@ -28,7 +28,7 @@ struct AlertRecord {
   std::string acknowledged_by;
   std::optional<std::int64_t> resolved_at_ms;
   std::string resolved_by;
-  bool condition_active = true;  // the device still reports the condition
+  bool condition_active = true;   // the device still reports the condition
   std::int64_t repeat_count = 0;  // repeats of the condition joined to this alert
   bool clock_synced = true;       // whether the wall clock was trusted when it opened
 

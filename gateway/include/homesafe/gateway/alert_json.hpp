@@ -11,6 +11,6 @@ namespace homesafe::gateway {
 
 // {"type":"alert","ts",...} with times in the household's local time (ISO 8601 with offset).
 nlohmann::ordered_json alert_to_json(const AlertRecord& alert, std::string_view event,
-                             std::string_view household_id, const rules::TimeZone& zone);
+                                     std::string_view household_id, const rules::TimeZone& zone);
 
 }  // namespace homesafe::gateway

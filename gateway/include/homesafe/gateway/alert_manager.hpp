@@ -24,7 +24,7 @@ enum class AckAction { ack, resolve };
 
 struct AckRequest {
   std::string alert_id;
-  std::string by;       // contact id
+  std::string by;  // contact id
   AckAction action = AckAction::ack;
   std::string note;
   std::string channel;  // mqtt, cli, sms, button, township ...

@@ -47,7 +47,7 @@ struct BrokerConfig {
 };
 
 struct StorageConfig {
-  std::string path;                 // SQLite file; ":memory:" only for tests and replay
+  std::string path;  // SQLite file; ":memory:" only for tests and replay
   int telemetry_retention_days = 35;
   std::int64_t telemetry_max_rows = 2'000'000;
 };

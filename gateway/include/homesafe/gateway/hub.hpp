@@ -104,6 +104,8 @@ class Hub {
     const drivers::Driver* driver;
   };
 
+  void handle_for_device(const Route& route, std::string_view topic, std::string_view payload,
+                         const rules::Instant& now);
   void reject(const std::string& device, drivers::DecodeError error, const std::string& key,
               const rules::Instant& now);
   void commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
@@ -118,7 +120,9 @@ class Hub {
   Topics topics_;
   rules::RuleEngine engine_;
   AlertManager alerts_;
-  std::unordered_map<std::string, Route> routes_;  // exact topic -> device
+  // Exact topic -> the devices that read it (several for a shared topic such as an
+  // integration's bridge state).
+  std::unordered_map<std::string, std::vector<Route>> routes_;
   std::vector<TelemetryRow> telemetry_;
   InputErrors input_errors_;
   std::int64_t messages_processed_ = 0;

@@ -16,7 +16,8 @@ void write(Level level, std::string_view message);
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> format, Args&&... args) {
-  if (level() <= Level::debug) write(Level::debug, fmt::format(format, std::forward<Args>(args)...));
+  if (level() <= Level::debug)
+    write(Level::debug, fmt::format(format, std::forward<Args>(args)...));
 }
 template <typename... Args>
 void info(fmt::format_string<Args...> format, Args&&... args) {

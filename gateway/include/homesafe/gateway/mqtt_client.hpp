@@ -46,7 +46,7 @@ struct MqttSettings {
   std::string password;
   std::chrono::seconds keepalive{30};
   std::optional<TlsConfig> tls;
-  MqttMessage will;         // last will (retained "offline" status)
+  MqttMessage will;            // last will (retained "offline" status)
   bool clean_session = false;  // persistent session: the broker queues QoS 1 while we are away
 };
 
