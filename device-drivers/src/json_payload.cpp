@@ -55,7 +55,8 @@ void read_z2m_keys(const nlohmann::json& object, DecodeResult& out) {
         if (!it->is_boolean()) {
           out.problems.push_back({DecodeError::wrong_type, std::string(spec.key)});
         } else {
-          out.readings.emplace_back(spec.capability, Value(std::in_place_type<bool>, it->get<bool>()));
+          out.readings.emplace_back(spec.capability,
+                                    Value(std::in_place_type<bool>, it->get<bool>()));
         }
         break;
       case Type::number: {

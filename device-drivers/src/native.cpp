@@ -11,9 +11,9 @@ namespace homesafe::drivers {
 namespace {
 
 using C = Capability;
-constexpr std::array kHazard{C::smoke,   C::gas,    C::carbon_monoxide, C::water_leak,
-                             C::battery, C::battery_low, C::tamper,     C::self_test,
-                             C::availability};
+constexpr std::array kHazard{C::smoke,      C::gas,       C::carbon_monoxide,
+                             C::water_leak, C::battery,   C::battery_low,
+                             C::tamper,     C::self_test, C::availability};
 constexpr std::array kButton{C::action, C::battery, C::battery_low, C::availability};
 constexpr std::array kContact{C::contact, C::battery, C::battery_low, C::tamper, C::availability};
 constexpr std::array kMotion{C::occupancy, C::battery, C::battery_low, C::tamper, C::availability};
@@ -32,7 +32,9 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 }  // namespace
 
-std::string_view NativeDriver::format() const { return "native"; }
+std::string_view NativeDriver::format() const {
+  return "native";
+}
 
 std::span<const Capability> NativeDriver::exposes(DeviceKind kind) const {
   switch (kind) {
@@ -59,7 +61,8 @@ std::span<const Capability> NativeDriver::exposes(DeviceKind kind) const {
 }
 
 std::vector<std::string> NativeDriver::topics(const DeviceConfig& device) const {
-  return {device.topic + std::string(kStateSuffix), device.topic + std::string(kAvailabilitySuffix)};
+  return {device.topic + std::string(kStateSuffix),
+          device.topic + std::string(kAvailabilitySuffix)};
 }
 
 DecodeResult NativeDriver::decode(const DeviceConfig& /*device*/, std::string_view topic,
@@ -77,7 +80,8 @@ DecodeResult NativeDriver::decode(const DeviceConfig& /*device*/, std::string_vi
   if (!object) return out;
   detail::read_z2m_keys(*object, out);
   detail::read_timestamp(*object, out);
-  if (out.readings.empty() && out.problems.empty()) out.problems.push_back({DecodeError::empty, {}});
+  if (out.readings.empty() && out.problems.empty())
+    out.problems.push_back({DecodeError::empty, {}});
   return out;
 }
 

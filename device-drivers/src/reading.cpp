@@ -44,13 +44,20 @@ std::optional<Capability> capability_from_string(std::string_view text) {
 
 std::string_view to_string(DecodeError error) {
   switch (error) {
-    case DecodeError::malformed: return "malformed";
-    case DecodeError::wrong_type: return "wrong_type";
-    case DecodeError::not_a_number: return "not_a_number";
-    case DecodeError::oversized: return "oversized";
-    case DecodeError::unknown_topic: return "unknown_topic";
-    case DecodeError::unknown_device: return "unknown_device";
-    case DecodeError::empty: return "empty";
+    case DecodeError::malformed:
+      return "malformed";
+    case DecodeError::wrong_type:
+      return "wrong_type";
+    case DecodeError::not_a_number:
+      return "not_a_number";
+    case DecodeError::oversized:
+      return "oversized";
+    case DecodeError::unknown_topic:
+      return "unknown_topic";
+    case DecodeError::unknown_device:
+      return "unknown_device";
+    case DecodeError::empty:
+      return "empty";
   }
   return "unknown";
 }

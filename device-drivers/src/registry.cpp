@@ -14,7 +14,9 @@ constexpr std::array<const Driver*, 1> kDrivers{&kNative};
 
 }  // namespace
 
-std::span<const Driver* const> all_drivers() { return kDrivers; }
+std::span<const Driver* const> all_drivers() {
+  return kDrivers;
+}
 
 const Driver* find_driver(std::string_view format) {
   for (const Driver* driver : kDrivers) {

@@ -44,9 +44,12 @@ std::optional<AlertKind> alert_kind_from_string(std::string_view text) {
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::emergency: return "emergency";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::emergency:
+      return "emergency";
   }
   return "unknown";
 }

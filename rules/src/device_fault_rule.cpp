@@ -18,7 +18,8 @@ void DeviceFaultRule::on_message(const Observation& observation, RuleState& stat
 
   const auto& problems = observation.decoded.problems;
   if (problems.empty()) {
-    if (bad >= kBadMessagesForFault) out.push_back({Signal::clear, AlertKind::device_fault, device.id, {}});
+    if (bad >= kBadMessagesForFault)
+      out.push_back({Signal::clear, AlertKind::device_fault, device.id, {}});
     if (bad != 0) state.erase(key);
     return;
   }

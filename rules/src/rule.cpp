@@ -8,10 +8,14 @@ namespace homesafe::rules {
 
 std::string_view to_string(Signal signal) {
   switch (signal) {
-    case Signal::raise: return "raise";
-    case Signal::repeat: return "repeat";
-    case Signal::clear: return "clear";
-    case Signal::record: return "record";
+    case Signal::raise:
+      return "raise";
+    case Signal::repeat:
+      return "repeat";
+    case Signal::clear:
+      return "clear";
+    case Signal::record:
+      return "record";
   }
   return "unknown";
 }
@@ -53,10 +57,14 @@ Edge update_edge(RuleState& state, std::string_view key, bool value) {
 
 std::optional<Signal> signal_for(Edge edge) {
   switch (edge) {
-    case Edge::rise: return Signal::raise;
-    case Edge::still_true: return Signal::repeat;
-    case Edge::fall: return Signal::clear;
-    case Edge::still_false: return std::nullopt;
+    case Edge::rise:
+      return Signal::raise;
+    case Edge::still_true:
+      return Signal::repeat;
+    case Edge::fall:
+      return Signal::clear;
+    case Edge::still_false:
+      return std::nullopt;
   }
   return std::nullopt;
 }

@@ -68,7 +68,7 @@ std::optional<TimeZone> TimeZone::from_tzif(std::string name, std::string_view b
   if (version >= '2') {
     // Skip the v1 block; use the 64-bit one.
     const std::size_t v1_size = kHeader + static_cast<std::size_t>(c[3] * 4 + c[3] + c[4] * 6 +
-                                                                    c[5] + c[2] * 8 + c[1] + c[0]);
+                                                                   c[5] + c[2] * 8 + c[1] + c[0]);
     if (bytes.size() < v1_size + kHeader || bytes.substr(v1_size, 4) != "TZif") {
       return std::nullopt;
     }
@@ -93,8 +93,8 @@ std::optional<TimeZone> TimeZone::from_tzif(std::string name, std::string_view b
   for (std::size_t i = 0; i < timecnt; ++i) {
     const std::size_t type = static_cast<unsigned char>(bytes[idx_at + i]);
     if (type >= typecnt) return std::nullopt;
-    zone.transitions_.push_back(read_be(bytes, times_at + i * static_cast<std::size_t>(time_width),
-                                        time_width));
+    zone.transitions_.push_back(
+        read_be(bytes, times_at + i * static_cast<std::size_t>(time_width), time_width));
     zone.offsets_after_.push_back(type_offset(type));
   }
   return zone;
@@ -128,7 +128,8 @@ std::string TimeZone::format_iso(std::int64_t unix_ms) const {
   char buffer[48];
   int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", y, mo, d,
                         seconds / 3600, seconds / 60 % 60, seconds % 60);
-  if (millis != 0) n += std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), ".%03d", millis);
+  if (millis != 0)
+    n += std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), ".%03d", millis);
   if (offset == 0) {
     std::snprintf(buffer + n, sizeof buffer - static_cast<std::size_t>(n), "Z");
   } else {

@@ -21,7 +21,9 @@ DeviceConfig device_at(std::string topic, DeviceKind kind = DeviceKind::smoke) {
 }
 
 // The base topic of a fixture message: its topic without the last level.
-std::string base_of(const std::string& topic) { return topic.substr(0, topic.rfind('/')); }
+std::string base_of(const std::string& topic) {
+  return topic.substr(0, topic.rfind('/'));
+}
 
 nlohmann::json readings_as_json(const DecodeResult& result) {
   nlohmann::json out = nlohmann::json::object();
@@ -53,8 +55,8 @@ TEST(NativeDriver, DecodesEveryFixture) {
     if (line.empty()) continue;
     const auto fixture = nlohmann::json::parse(line);
     const std::string topic = fixture["topic"];
-    const auto result = driver.decode(device_at(base_of(topic)), topic,
-                                      fixture["payload"].get<std::string>());
+    const auto result =
+        driver.decode(device_at(base_of(topic)), topic, fixture["payload"].get<std::string>());
     SCOPED_TRACE(fixture["name"].get<std::string>());
     // JSON equality compares numbers by value (87 == 87.0).
     EXPECT_EQ(readings_as_json(result), fixture["readings"]);

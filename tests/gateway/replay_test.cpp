@@ -54,8 +54,8 @@ TEST(Replay, EveryOutputLineFollowsTheContract) {
   int count = 0;
   while (std::getline(lines, line)) {
     const auto j = nlohmann::json::parse(line);
-    for (const char* key : {"type", "ts", "alert_id", "kind", "severity", "state", "device",
-                            "location"}) {
+    for (const char* key :
+         {"type", "ts", "alert_id", "kind", "severity", "state", "device", "location"}) {
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
     }
     EXPECT_EQ(j["type"], "alert");

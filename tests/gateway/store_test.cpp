@@ -129,9 +129,7 @@ TEST_F(StoreTest, TelemetryRetentionByAgeAndCount) {
 }
 
 TEST_F(StoreTest, RefusesANewerSchema) {
-  {
-    Store store(path_);
-  }
+  { Store store(path_); }
   sqlite3* db = nullptr;
   sqlite3_open(path_.c_str(), &db);
   sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);

@@ -52,8 +52,7 @@ class GatewayE2E : public ::testing::Test {
     test::ProcessOptions options;
     options.env = std::move(env);
     auto gateway = std::make_unique<Process>(
-        std::vector<std::string>{HOMESAFE_GATEWAY_BIN, "--config", config_path_.string()},
-        options);
+        std::vector<std::string>{HOMESAFE_GATEWAY_BIN, "--config", config_path_.string()}, options);
     return gateway;
   }
 
@@ -61,7 +60,8 @@ class GatewayE2E : public ::testing::Test {
   bool wait_online(std::size_t after = 0) {
     return watcher_->wait_for([after](const Subscriber::Messages& messages) {
       for (std::size_t i = after; i < messages.size(); ++i) {
-        if (messages[i].topic == "homesafe/h001/gateway/status" && messages[i].payload == "online") {
+        if (messages[i].topic == "homesafe/h001/gateway/status" &&
+            messages[i].payload == "online") {
           return true;
         }
       }
@@ -85,7 +85,8 @@ class GatewayE2E : public ::testing::Test {
   std::map<std::string, nlohmann::json> alerts_on_mqtt() const {
     std::map<std::string, nlohmann::json> out;
     for (const auto& m : watcher_->messages()) {
-      if (m.topic.rfind("homesafe/h001/alert/", 0) == 0) out[m.topic] = nlohmann::json::parse(m.payload);
+      if (m.topic.rfind("homesafe/h001/alert/", 0) == 0)
+        out[m.topic] = nlohmann::json::parse(m.payload);
     }
     return out;
   }
@@ -127,8 +128,8 @@ TEST_F(GatewayE2E, SmokeGasAndCallBecomeAlertsOnMqttAndInTheStore) {
 
   sim_send("kitchen-smoke", "smoke_detector", "alarm");
   sim_send("kitchen-gas", "gas_alarm", "alarm");
-  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
-       "--quiet"});
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
 
   ASSERT_TRUE(wait_alert("smoke", "open")) << gateway->describe();
   ASSERT_TRUE(wait_alert("gas", "open")) << gateway->describe();
@@ -161,8 +162,8 @@ TEST_F(GatewayE2E, SmokeGasAndCallBecomeAlertsOnMqttAndInTheStore) {
 TEST_F(GatewayE2E, AckTopicAndCliHandleTheAlert) {
   auto gateway = start_gateway();
   ASSERT_TRUE(wait_online());
-  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
-       "--quiet"});
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
   ASSERT_TRUE(wait_alert("call", "open"));
   const std::string id = alerts_on_mqtt().begin()->second["alert_id"];
 
@@ -230,8 +231,8 @@ TEST_F(GatewayE2E, AlarmsSentWhileTheGatewayIsDownArriveWhenItReturns) {
     ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
   }
   // The persistent session keeps QoS 1 messages for the gateway while it is away.
-  sim({"press", "call-button", "--broker", broker_.url(), "--topic", "homesafe/h001/dev/bedroom-sos",
-       "--quiet"});
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
   const std::size_t seen = watcher_->size();
   auto gateway = start_gateway();
   ASSERT_TRUE(wait_online(seen));

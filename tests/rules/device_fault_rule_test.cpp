@@ -26,7 +26,8 @@ TEST_F(DeviceFaultRuleTest, ThirdBadMessageInARowIsAFault) {
   EXPECT_EQ(harness.send(gas, {}, {{DecodeError::malformed, {}}}).at(0).signal, Signal::repeat);
   // A readable message clears it.
   out = harness.send(gas, {test::flag(Capability::gas, false)});
-  EXPECT_EQ(out, (std::vector<RuleEvent>{{Signal::clear, AlertKind::device_fault, "kitchen-gas", {}}}));
+  EXPECT_EQ(out,
+            (std::vector<RuleEvent>{{Signal::clear, AlertKind::device_fault, "kitchen-gas", {}}}));
 }
 
 TEST_F(DeviceFaultRuleTest, AGoodMessageResetsTheCount) {

@@ -52,9 +52,11 @@ TEST_F(HazardRuleTest, EachHazardMapsToItsKind) {
 }
 
 TEST_F(HazardRuleTest, SelfTestIsRecordedNotRaised) {
-  auto out = harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
-  EXPECT_EQ(out, (std::vector<RuleEvent>{
-                     {Signal::record, AlertKind::smoke, "kitchen-smoke", "self_test"}}));
+  auto out =
+      harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
+  EXPECT_EQ(
+      out,
+      (std::vector<RuleEvent>{{Signal::record, AlertKind::smoke, "kitchen-smoke", "self_test"}}));
   out = harness.send(smoke, {flag(Capability::smoke, false), flag(Capability::self_test, false)});
   EXPECT_TRUE(out.empty());
   // A real alarm after the test raises.
@@ -67,7 +69,8 @@ TEST_F(HazardRuleTest, StuckTestFlagDoesNotHideARealAlarm) {
   harness.send(smoke, {flag(Capability::self_test, true)});
   harness.advance_ms(HazardRule::kSelfTestWindowMs);
   // Exactly at the end of the window it is still a test.
-  auto out = harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
+  auto out =
+      harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
   EXPECT_EQ(out.at(0).signal, Signal::record);
   harness.advance_ms(1);
   out = harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
@@ -78,7 +81,8 @@ TEST_F(HazardRuleTest, StuckTestFlagDoesNotHideARealAlarm) {
 TEST_F(HazardRuleTest, WallClockJumpEndsTheSelfTestWindow) {
   harness.send(smoke, {flag(Capability::self_test, true)});
   harness.jump_wall_ms(-3'600'000);  // clock set back: elapsed negative -> not a test
-  auto out = harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
+  auto out =
+      harness.send(smoke, {flag(Capability::smoke, true), flag(Capability::self_test, true)});
   EXPECT_EQ(out.at(0).signal, Signal::raise);
 }
 
@@ -87,7 +91,8 @@ TEST_F(HazardRuleTest, StateSurvivesRestart) {
   harness.restart(std::make_unique<HazardRule>());
   auto out = harness.send(smoke, {flag(Capability::smoke, true)});
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].signal, Signal::repeat) << "a restart must not turn a cached value into a new alarm";
+  EXPECT_EQ(out[0].signal, Signal::repeat)
+      << "a restart must not turn a cached value into a new alarm";
 }
 
 TEST_F(HazardRuleTest, CallButtonPressRaisesEveryTime) {

@@ -20,11 +20,11 @@ class MaintenanceRuleTest : public ::testing::Test {
 
 TEST_F(MaintenanceRuleTest, BatteryLowFlagRaisesAndClears) {
   auto out = harness.send(smoke, {flag(Capability::battery_low, true)});
-  EXPECT_EQ(out, (std::vector<RuleEvent>{
-                     {Signal::raise, AlertKind::low_battery, "kitchen-smoke", {}}}));
+  EXPECT_EQ(out,
+            (std::vector<RuleEvent>{{Signal::raise, AlertKind::low_battery, "kitchen-smoke", {}}}));
   out = harness.send(smoke, {flag(Capability::battery_low, false)});
-  EXPECT_EQ(out, (std::vector<RuleEvent>{
-                     {Signal::clear, AlertKind::low_battery, "kitchen-smoke", {}}}));
+  EXPECT_EQ(out,
+            (std::vector<RuleEvent>{{Signal::clear, AlertKind::low_battery, "kitchen-smoke", {}}}));
 }
 
 TEST_F(MaintenanceRuleTest, BatteryPercentWithHysteresis) {

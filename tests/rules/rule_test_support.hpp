@@ -23,7 +23,8 @@ class RuleHarness {
  public:
   explicit RuleHarness(std::unique_ptr<Rule> rule) : rule_(std::move(rule)) {}
 
-  std::vector<RuleEvent> send(const drivers::DeviceConfig& d, std::vector<drivers::Reading> readings,
+  std::vector<RuleEvent> send(const drivers::DeviceConfig& d,
+                              std::vector<drivers::Reading> readings,
                               std::vector<drivers::DecodeProblem> problems = {}) {
     drivers::DecodeResult decoded;
     decoded.readings = std::move(readings);
@@ -43,7 +44,10 @@ class RuleHarness {
     rule_ = std::move(rule);
     RuleState reloaded;
     for (auto& [key, value] : state_.take_changes()) {
-      if (value) persisted_[key] = *value; else persisted_.erase(key);
+      if (value)
+        persisted_[key] = *value;
+      else
+        persisted_.erase(key);
     }
     for (const auto& [key, value] : persisted_) reloaded.load(key, value);
     state_ = std::move(reloaded);
@@ -56,8 +60,14 @@ class RuleHarness {
   Instant now_{1'761'951'600'000, 1'000'000, true};
 };
 
-inline drivers::Reading flag(drivers::Capability c, bool v) { return {c, v}; }
-inline drivers::Reading number(drivers::Capability c, double v) { return {c, v}; }
-inline drivers::Reading text(drivers::Capability c, std::string v) { return {c, std::move(v)}; }
+inline drivers::Reading flag(drivers::Capability c, bool v) {
+  return {c, v};
+}
+inline drivers::Reading number(drivers::Capability c, double v) {
+  return {c, v};
+}
+inline drivers::Reading text(drivers::Capability c, std::string v) {
+  return {c, std::move(v)};
+}
 
 }  // namespace homesafe::rules::test

@@ -44,7 +44,8 @@ TEST(TimeZone, DaylightSavingZoneFollowsTransitions) {
 }
 
 TEST(TimeZone, RejectsNonTzif) {
-  EXPECT_FALSE(TimeZone::from_tzif("x", "not a tz file at all, long enough to pass the size check"));
+  EXPECT_FALSE(
+      TimeZone::from_tzif("x", "not a tz file at all, long enough to pass the size check"));
   EXPECT_FALSE(TimeZone::from_tzif("x", ""));
 }
 

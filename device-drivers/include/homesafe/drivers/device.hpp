@@ -34,13 +34,13 @@ bool is_alarm_class(DeviceKind kind);
 enum class PowerSource { battery, mains };
 
 struct DeviceConfig {
-  std::string id;        // [A-Za-z0-9_-]{1,64}
+  std::string id;  // [A-Za-z0-9_-]{1,64}
   DeviceKind kind = DeviceKind::smoke;
   std::string format = "native";
   std::string topic;     // base topic as the integration publishes it
   std::string location;  // room, e.g. 厨房
   PowerSource power = PowerSource::battery;
-  std::string model;     // optional, e.g. HS1SA (used by ecosystem drivers)
+  std::string model;  // optional, e.g. HS1SA (used by ecosystem drivers)
   // For call buttons: the `action` values that mean "call for help". Empty means the default
   // for the kind: sos, emergency, single, press, long.
   std::vector<std::string> call_actions;

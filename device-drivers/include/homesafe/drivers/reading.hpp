@@ -45,13 +45,13 @@ struct Reading {
 
 // Why (part of) a message could not be read. Each is counted per device and reason.
 enum class DecodeError : std::uint8_t {
-  malformed,      // not valid JSON / not the expected shape
-  wrong_type,     // a known key with a value of the wrong type
-  not_a_number,   // NaN, infinity or out of the plausible range
-  oversized,      // payload larger than the gateway accepts
-  unknown_topic,  // a topic no configured device uses
-  unknown_device, // a topic that looks like a device topic of an unconfigured device
-  empty,          // nothing usable in the message
+  malformed,       // not valid JSON / not the expected shape
+  wrong_type,      // a known key with a value of the wrong type
+  not_a_number,    // NaN, infinity or out of the plausible range
+  oversized,       // payload larger than the gateway accepts
+  unknown_topic,   // a topic no configured device uses
+  unknown_device,  // a topic that looks like a device topic of an unconfigured device
+  empty,           // nothing usable in the message
 };
 
 std::string_view to_string(DecodeError error);
