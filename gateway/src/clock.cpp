@@ -3,6 +3,7 @@
 #include <sys/timex.h>
 
 #include <chrono>
+#include <fstream>
 
 namespace homesafe::gateway {
 
@@ -14,6 +15,13 @@ Instant SystemClock::now() const {
   timex tx{};
   instant.wall_synced = ntp_adjtime(&tx) != TIME_ERROR;
   return instant;
+}
+
+std::string read_boot_id() {
+  std::ifstream file("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(file, id);
+  return id.empty() ? "unknown" : id;
 }
 
 }  // namespace homesafe::gateway

@@ -46,8 +46,20 @@ constexpr std::array<std::string_view, 2> kPowerNames{"battery", "mains"};
 constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
                                                          "mqtts", "ws",   "wss"};
 
-constexpr std::array<std::string_view, 6> kRootKeys{"household", "broker",   "storage",
-                                                    "devices",   "contacts", "escalation"};
+constexpr std::array<std::string_view, 7> kRootKeys{"household", "broker",     "storage", "devices",
+                                                    "contacts",  "escalation", "notify"};
+constexpr std::array<std::string_view, 5> kPolicyKeys{"match", "steps", "repeat", "until", "hours"};
+constexpr std::array<std::string_view, 2> kMatchKeys{"kind", "severity"};
+constexpr std::array<std::string_view, 3> kStepKeys{"after", "wait", "notify"};
+constexpr std::array<std::string_view, 2> kUntilNames{"acknowledged", "resolved"};
+constexpr std::array<std::string_view, 3> kSeverityNames{"emergency", "warning", "info"};
+constexpr std::array<std::string_view, 4> kNotifyKeys{"templates", "modem", "webhook",
+                                                      "ack_actions"};
+constexpr std::array<std::string_view, 2> kModemKeys{"device", "baud"};
+constexpr std::array<std::string_view, 4> kWebhookKeys{"timeout", "attempts", "ca_file",
+                                                       "dingtalk_secret_file"};
+constexpr std::array<std::string_view, 6> kTemplatePlaceholders{
+    "household", "location", "what", "time", "ack", "reminder"};
 constexpr std::array<std::string_view, 3> kHouseholdKeys{"id", "name", "timezone"};
 constexpr std::array<std::string_view, 7> kBrokerKeys{
     "url", "client_id", "username", "password", "password_file", "keepalive", "tls"};
@@ -672,7 +684,9 @@ class Parser {
     if (const Entry* entry = fields.find("storage")) parse_storage(*entry);
     if (const Entry* entry = fields.find("devices")) parse_devices(*entry);
     if (const Entry* entry = fields.find("contacts")) parse_contacts(*entry);
-    // `escalation` is accepted as it is: its schema belongs to the escalation ladder.
+    if (const Entry* entry = fields.find("notify")) parse_notify(*entry);
+    if (const Entry* entry = fields.find("escalation")) parse_escalation(*entry);
+    check_channels_have_notifiers();
     if (config_.broker.client_id.empty()) {
       config_.broker.client_id = "homesafe-" + config_.household.id;
     }
@@ -1109,6 +1123,381 @@ class Parser {
     return channel;
   }
 
+  // ---- escalation and notification ----
+
+  void parse_escalation(const Entry& section) {
+    if (section.value.IsNull()) return;
+    if (!section.value.IsSequence()) {
+      return type_error(section, "escalation", "a sequence of policies");
+    }
+    for (const YAML::Node& item : section.value) parse_policy(item);
+  }
+
+  void parse_policy(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      add(place(node), fmt::format("expected a map for an escalation policy (with match, steps, "
+                                   "repeat), got {}",
+                                   describe(node)));
+      return;
+    }
+    Fields fields = read_map(node, "in escalation policy", kPolicyKeys);
+    const Place at = place(node);
+    EscalationPolicy policy;
+    policy.line = at.line;
+    bool ok = true;
+
+    if (const Entry* match = fields.find("match")) {
+      ok = parse_match(*match, policy) && ok;
+    }
+    const Entry* steps = fields.find("steps");
+    if (steps == nullptr || steps->value.IsNull() ||
+        (steps->value.IsSequence() && steps->value.size() == 0)) {
+      add(steps == nullptr ? at : value_place(*steps),
+          "escalation policy has no steps (expected steps: [{after: 0s, notify: [caregiver]}, "
+          "...])");
+      ok = false;
+    } else if (!steps->value.IsSequence()) {
+      type_error(*steps, "steps", "a sequence of steps");
+      ok = false;
+    } else {
+      std::chrono::milliseconds previous{0};
+      for (const YAML::Node& item : steps->value) {
+        auto step = parse_step(item, previous);
+        if (!step) {
+          ok = false;
+          continue;
+        }
+        previous = step->after;
+        policy.steps.push_back(std::move(*step));
+      }
+    }
+    if (const Entry* repeat = fields.find("repeat")) {
+      if (auto value =
+              duration(*repeat, "repeat", std::chrono::seconds(30), std::chrono::hours(24 * 7))) {
+        policy.repeat = *value;
+      } else {
+        ok = false;
+      }
+    }
+    if (auto until = optional_string(fields, "until")) {
+      if (*until == "acknowledged") {
+        policy.until = StopWhen::acknowledged;
+      } else if (*until == "resolved") {
+        policy.until = StopWhen::resolved;
+      } else {
+        add(value_place(*fields.find("until")),
+            fmt::format("until must be one of: {}", join(kUntilNames)));
+        ok = false;
+      }
+    }
+    if (const Entry* hours = fields.find("hours")) {
+      if (auto window = parse_hours(*hours)) {
+        policy.hours = *window;
+        if (policy.severity == rules::Severity::emergency ||
+            std::any_of(policy.kinds.begin(), policy.kinds.end(), [](rules::AlertKind kind) {
+              return rules::severity_of(kind) == rules::Severity::emergency;
+            })) {
+          add(key_place(*hours),
+              "hours cannot apply to emergencies (quiet hours never delay "
+              "smoke, gas, CO or a call)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) return;
+    bool reaches_anyone = false;
+    for (const auto& step : policy.steps) {
+      for (const auto& target : step.notify) reaches_anyone = reaches_anyone || reaches(target);
+    }
+    if (!reaches_anyone) {
+      add(at,
+          "escalation policy can never reach anyone: no configured contact has the roles or "
+          "ids its steps notify");
+      return;
+    }
+    config_.escalation.push_back(std::move(policy));
+  }
+
+  bool parse_match(const Entry& entry, EscalationPolicy& policy) {
+    if (!entry.value.IsMap()) {
+      type_error(entry, "match", "a map such as {severity: emergency} or {kind: [smoke, gas]}");
+      return false;
+    }
+    Fields fields = read_map(entry.value, "in match", kMatchKeys);
+    bool ok = true;
+    if (const Entry* kind = fields.find("kind")) {
+      std::vector<YAML::Node> items;
+      if (kind->value.IsSequence()) {
+        for (const YAML::Node& item : kind->value) items.push_back(item);
+      } else {
+        items.push_back(kind->value);
+      }
+      for (const YAML::Node& item : items) {
+        auto parsed = item.IsScalar() ? rules::alert_kind_from_string(item.Scalar()) : std::nullopt;
+        if (!parsed) {
+          add(place(item.Mark().is_null() ? kind->key : item),
+              "unknown alert kind in match (expected e.g. smoke, gas, co, water_leak, call, "
+              "no_water, inactivity, low_battery, device_offline)");
+          ok = false;
+        } else {
+          policy.kinds.push_back(*parsed);
+        }
+      }
+    }
+    if (auto severity = optional_string(fields, "severity")) {
+      if (auto parsed = rules::severity_from_string(*severity)) {
+        policy.severity = *parsed;
+      } else {
+        add(value_place(*fields.find("severity")),
+            fmt::format("severity must be one of: {}", join(kSeverityNames)));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  std::optional<EscalationStep> parse_step(const YAML::Node& node,
+                                           std::chrono::milliseconds previous) {
+    if (!node.IsMap()) {
+      add(place(node), fmt::format("expected a map for a step (e.g. {{after: 3m, notify: "
+                                   "[emergency_contact]}}), got {}",
+                                   describe(node)));
+      return std::nullopt;
+    }
+    Fields fields = read_map(node, "in step", kStepKeys);
+    const Place at = place(node);
+    EscalationStep step;
+    const Entry* after = fields.find("after");
+    const Entry* wait = fields.find("wait");
+    bool ok = true;
+    if (after != nullptr && wait != nullptr) {
+      add(key_place(*wait),
+          "a step has either after (from the alert opening) or wait (after the "
+          "previous step), not both");
+      ok = false;
+    } else if (after != nullptr) {
+      if (auto value = duration(*after, "after", std::chrono::seconds(0), std::chrono::hours(72))) {
+        step.after = *value;
+        if (step.after < previous) {
+          add(value_place(*after),
+              "steps must be in time order (after is counted from the alert "
+              "opening)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    } else if (wait != nullptr) {
+      if (auto value = duration(*wait, "wait", std::chrono::seconds(0), std::chrono::hours(72))) {
+        step.after = previous + *value;
+      } else {
+        ok = false;
+      }
+    } else {
+      step.after = previous;
+    }
+    const Entry* notify = fields.find("notify");
+    if (notify == nullptr || notify->value.IsNull()) {
+      add(notify == nullptr ? at : key_place(*notify),
+          "step has no notify (expected roles or contact ids, e.g. notify: [caregiver])");
+      return std::nullopt;
+    }
+    std::vector<YAML::Node> items;
+    if (notify->value.IsSequence()) {
+      for (const YAML::Node& item : notify->value) items.push_back(item);
+    } else {
+      items.push_back(notify->value);
+    }
+    for (const YAML::Node& item : items) {
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        add(place(item.Mark().is_null() ? notify->key : item),
+            "notify entries are roles or contact ids");
+        ok = false;
+        continue;
+      }
+      const std::string target = item.Scalar();
+      if (!role_from_string(target) && find_contact_id(target) == nullptr) {
+        add(place(item),
+            fmt::format("notify target {} is neither a role ({}) nor a configured contact id",
+                        is_safe_to_echo(target) ? quote_value(target) : std::string("(value)"),
+                        join(kRoleNames)));
+        ok = false;
+        continue;
+      }
+      step.notify.push_back(target);
+    }
+    if (!ok) return std::nullopt;
+    return step;
+  }
+
+  std::optional<HoursWindow> parse_hours(const Entry& entry) {
+    constexpr std::string_view kExpected = "local hours such as \"08:00-20:00\"";
+    if (!entry.value.IsScalar()) {
+      type_error(entry, "hours", kExpected);
+      return std::nullopt;
+    }
+    const std::string text = entry.value.Scalar();
+    auto minute = [](std::string_view part) -> std::optional<int> {
+      if (part.size() != 5 || part[2] != ':' || !is_digit(part[0]) || !is_digit(part[1]) ||
+          !is_digit(part[3]) || !is_digit(part[4])) {
+        return std::nullopt;
+      }
+      const int h = (part[0] - '0') * 10 + (part[1] - '0');
+      const int m = (part[3] - '0') * 10 + (part[4] - '0');
+      if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
+      return h * 60 + m;
+    };
+    const auto dash = text.find('-');
+    std::optional<int> from;
+    std::optional<int> to;
+    if (dash != std::string::npos) {
+      from = minute(std::string_view(text).substr(0, dash));
+      to = minute(std::string_view(text).substr(dash + 1));
+    }
+    if (!from || !to || *from == *to) {
+      add(value_place(entry), fmt::format("expected {} for hours", kExpected));
+      return std::nullopt;
+    }
+    return HoursWindow{*from, *to};
+  }
+
+  void parse_notify(const Entry& section) {
+    if (section.value.IsNull()) return;
+    if (!section.value.IsMap()) return type_error(section, "notify", "a map");
+    Fields fields = read_map(section.value, "in notify", kNotifyKeys);
+    if (const Entry* templates = fields.find("templates")) parse_templates(*templates);
+    if (const Entry* modem = fields.find("modem")) {
+      if (!modem->value.IsMap()) {
+        type_error(*modem, "modem", "a map such as {device: /dev/ttyUSB2}");
+      } else {
+        Fields modem_fields = read_map(modem->value, "in modem", kModemKeys);
+        ModemConfig config;
+        if (auto device = required_string(modem_fields, "device", place(modem->value),
+                                          "modem has no device (e.g. /dev/ttyUSB2)")) {
+          config.device = *device;
+        }
+        if (const Entry* baud = modem_fields.find("baud")) {
+          if (auto value = integer(*baud, "baud", 1200, 4'000'000)) {
+            config.baud = static_cast<int>(*value);
+          }
+        }
+        config_.notify.modem = config;
+      }
+    }
+    if (const Entry* webhook = fields.find("webhook")) {
+      if (!webhook->value.IsMap()) {
+        type_error(*webhook, "webhook", "a map");
+      } else {
+        Fields hook = read_map(webhook->value, "in webhook", kWebhookKeys);
+        if (const Entry* timeout = hook.find("timeout")) {
+          if (auto value = duration(*timeout, "timeout", std::chrono::seconds(1),
+                                    std::chrono::seconds(120))) {
+            config_.notify.webhook.timeout = *value;
+          }
+        }
+        if (const Entry* attempts = hook.find("attempts")) {
+          if (auto value = integer(*attempts, "attempts", 1, 20)) {
+            config_.notify.webhook.attempts = static_cast<int>(*value);
+          }
+        }
+        if (auto ca = path_value(hook, "ca_file")) config_.notify.webhook.ca_file = *ca;
+        if (auto secret = path_value(hook, "dingtalk_secret_file")) {
+          config_.notify.webhook.dingtalk_secret_file = *secret;
+        }
+      }
+    }
+    if (const Entry* actions = fields.find("ack_actions")) {
+      if (!actions->value.IsSequence()) {
+        type_error(*actions, "ack_actions", "a sequence of button actions such as [double]");
+      } else {
+        config_.notify.ack_actions.clear();
+        for (const YAML::Node& item : actions->value) {
+          if (!item.IsScalar() || item.Scalar().empty()) {
+            add(place(item), "ack_actions entries are button action names such as double");
+          } else {
+            config_.notify.ack_actions.push_back(item.Scalar());
+          }
+        }
+      }
+    }
+  }
+
+  void parse_templates(const Entry& entry) {
+    if (!entry.value.IsMap()) {
+      return type_error(entry, "templates", "a map from alert kind (or default) to text");
+    }
+    for (const auto& item : entry.value) {
+      const YAML::Node& key = item.first;
+      const YAML::Node& value = item.second;
+      if (!key.IsScalar()) continue;
+      const std::string name = key.Scalar();
+      if (name != "default" && !rules::alert_kind_from_string(name)) {
+        add(place(key), fmt::format("unknown alert kind {} in templates (or use default)",
+                                    is_safe_to_echo(name) ? quote_value(name) : "(value)"));
+        continue;
+      }
+      if (!value.IsScalar() || value.Scalar().empty()) {
+        add(place(value.Mark().is_null() ? key : value), "a template is a non-empty string");
+        continue;
+      }
+      const std::string text = value.Scalar();
+      bool ok = true;
+      for (std::size_t open = text.find('{'); open != std::string::npos;
+           open = text.find('{', open + 1)) {
+        const std::size_t close = text.find('}', open);
+        const std::string_view placeholder =
+            close == std::string::npos ? std::string_view()
+                                       : std::string_view(text).substr(open + 1, close - open - 1);
+        if (!contains(kTemplatePlaceholders, placeholder)) {
+          add(place(value), fmt::format("template for {} has an unknown placeholder; allowed: {}",
+                                        name, join(kTemplatePlaceholders)));
+          ok = false;
+          break;
+        }
+      }
+      if (ok) config_.notify.templates[name] = text;
+    }
+  }
+
+  const ContactConfig* find_contact_id(std::string_view id) const {
+    for (const auto& contact : config_.contacts) {
+      if (contact.id == id) return &contact;
+    }
+    return nullptr;
+  }
+
+  // Whether a notify target (role or contact id) names at least one contact with a channel.
+  bool reaches(const std::string& target) const {
+    auto role = role_from_string(target);
+    return std::any_of(config_.contacts.begin(), config_.contacts.end(), [&](const auto& c) {
+      return !c.channels.empty() && (role ? c.role == *role : c.id == target);
+    });
+  }
+
+  // A channel the gateway cannot deliver on is a config error, not a silent loss at 3 a.m.
+  void check_channels_have_notifiers() {
+    for (const auto& [id, line] : contact_id_lines_) {
+      const ContactConfig* contact = find_contact_id(id);
+      if (contact == nullptr) continue;
+      for (const auto& channel : contact->channels) {
+        if (channel.type == "sms" && !config_.notify.modem) {
+          add(Place{line, 1}, fmt::format("contact \"{}\" has an sms channel but notify.modem is "
+                                          "not configured (the hub sends SMS through its "
+                                          "cellular modem)",
+                                          id));
+        }
+        if (channel.type == "voice") {
+          add(Place{line, 1},
+              fmt::format("contact \"{}\" has a voice channel: voice calls are not supported by "
+                          "this gateway version (use sms or a webhook provider)",
+                          id));
+        }
+      }
+    }
+  }
+
   const std::string& text_;
   std::string path_;
   std::vector<std::size_t> line_starts_;
@@ -1132,6 +1521,17 @@ std::string ConfigError::to_string() const {
   if (line <= 0) return fmt::format("{}: {}", file, message);
   if (column <= 0) return fmt::format("{}:{}: {}", file, line, message);
   return fmt::format("{}:{}:{}: {}", file, line, column, message);
+}
+
+bool HoursWindow::contains(int minute_of_day) const {
+  if (from_minute < to_minute) return minute_of_day >= from_minute && minute_of_day < to_minute;
+  return minute_of_day >= from_minute || minute_of_day < to_minute;  // wraps past midnight
+}
+
+bool EscalationPolicy::matches(rules::AlertKind kind, rules::Severity alert_severity) const {
+  if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) return false;
+  if (severity && *severity != alert_severity) return false;
+  return true;
 }
 
 std::string_view to_string(Role role) {

@@ -18,7 +18,10 @@
 #include "homesafe/gateway/hub.hpp"
 #include "homesafe/gateway/log.hpp"
 #include "homesafe/gateway/mqtt_client.hpp"
+#include "homesafe/gateway/notify/channels.hpp"
+#include "homesafe/gateway/notify/mqtt_notifier.hpp"
 #include "homesafe/gateway/store.hpp"
+#include "homesafe/gateway/systemd.hpp"
 #include "homesafe/gateway/time_zone_loader.hpp"
 
 namespace homesafe::gateway {
@@ -54,7 +57,7 @@ class Daemon final : public HubOutput {
   Daemon(const HubConfig& config, rules::TimeZone zone)
       : config_(config),
         store_(config.storage.path),
-        hub_(config, store_, *this, std::move(zone)),
+        hub_(config, store_, *this, std::move(zone), read_boot_id()),
         signals_(io_, SIGINT, SIGTERM),
         reconnect_timer_(io_),
         rule_timer_(io_),
@@ -64,7 +67,7 @@ class Daemon final : public HubOutput {
         rng_(std::random_device{}()) {}
 
   int run() {
-    hub_.start();
+    hub_.start(clock_.now());
     MqttSettings settings;
     settings.url = config_.broker.url;
     settings.client_id = config_.broker.client_id;
@@ -77,6 +80,7 @@ class Daemon final : public HubOutput {
     settings.will = {hub_.topics().status(), "offline", 1, true};
     settings.clean_session = false;
     client_ = make_paho_client(settings);
+    make_notifiers();
     client_->set_handlers({
         [this](const MqttMessage& message) { on_message_from_client(message); },
         [this] { asio::post(io_, [this] { on_connected(); }); },
@@ -94,11 +98,13 @@ class Daemon final : public HubOutput {
     log::info("homesafe-gateway {} starting: household {}, broker {}", HOMESAFE_VERSION,
               config_.household.id, config_.broker.url);
     client_->connect();
+    watchdog_.ready();
     schedule_housekeeping();
     schedule_rule_timer();
     io_.run();
     io_stopped_ = true;
     hub_.flush_telemetry();
+    notifiers_.clear();  // before the client: the MQTT notifier publishes through it
     client_.reset();
     log::info("stopped");
     return exit_code_;
@@ -107,6 +113,12 @@ class Daemon final : public HubOutput {
   // HubOutput: publish every committed alert change, retained; mark it published on PUBACK.
   void alert_changed(const AlertChange& change, const rules::Instant& /*now*/) override {
     publish_alert(change.alert, change.event);
+  }
+
+  // HubOutput: hand the notification to its channel's notifier; the outcome comes back here.
+  void notification_created(const notify::Notification& notification,
+                            const rules::Instant& /*now*/) override {
+    dispatch(notification);
   }
 
  private:
@@ -149,9 +161,46 @@ class Daemon final : public HubOutput {
     schedule_rule_timer();
   }
 
+  void make_notifiers() {
+    notifiers_["mqtt"] = std::make_unique<notify::MqttNotifier>(
+        hub_.topics().notify(),
+        [this](const MqttMessage& message, std::function<void(bool)> done) {
+          client_->publish(message, std::move(done));
+        },
+        [this] { return hub_.time_zone().format_iso(clock_.now().wall_ms); });
+    for (auto& [channel, notifier] : notify::make_channel_notifiers(
+             config_, [this](const std::string&from, const std::string&text) {
+               asio::post(io_, [this, from, text] { hub_.on_sms_reply(from, text, clock_.now()); });
+             })) {
+      notifiers_[channel] = std::move(notifier);
+    }
+  }
+
+  void dispatch(const notify::Notification& notification) {
+    auto it = notifiers_.find(notification.channel);
+    if (it == notifiers_.end()) {
+      hub_.record_delivery(notification.notification_id,
+                           {false, false, "no notifier for channel " + notification.channel}, 0,
+                           clock_.now());
+      return;
+    }
+    log::info("notification {} to {} via {}", notification.notification_id, notification.contact_id,
+              notification.channel);
+    it->second->send(notification, [this, id = notification.notification_id](
+                                       const notify::DeliveryResult& result) {
+      asio::post(io_, [this, id, result] { hub_.record_delivery(id, result, 1, clock_.now()); });
+    });
+  }
+
   void on_connected() {
     if (stopping_) return;
     connected_ = true;
+    if (!pending_dispatched_) {
+      // Notifications committed before a crash but never confirmed: send them again with the
+      // same ids, so receivers recognise a retry.
+      pending_dispatched_ = true;
+      for (const auto& notification : hub_.pending_notifications()) dispatch(notification);
+    }
     backoff_ = milliseconds(0);
     log::info("mqtt: connected to {}", config_.broker.url);
     std::vector<std::string> filters;
@@ -213,6 +262,7 @@ class Daemon final : public HubOutput {
     housekeeping_timer_.async_wait([this](const boost::system::error_code& error) {
       if (error || stopping_) return;
       hub_.flush_telemetry();
+      watchdog_.alive();  // only a running loop gets here: a stuck one is restarted
       if (++housekeeping_ticks_ % 3600 == 1) hub_.prune_telemetry(clock_.now());
       if (housekeeping_ticks_ % 60 == 0 && connected_) publish_stats();
       schedule_housekeeping();
@@ -234,6 +284,7 @@ class Daemon final : public HubOutput {
   void shutdown() {
     if (stopping_) return;
     stopping_ = true;
+    watchdog_.stopping();
     reconnect_timer_.cancel();
     rule_timer_.cancel();
     housekeeping_timer_.cancel();
@@ -263,6 +314,9 @@ class Daemon final : public HubOutput {
   Store store_;
   Hub hub_;
   std::unique_ptr<MqttClient> client_;
+  std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers_;
+  bool pending_dispatched_ = false;
+  SystemdNotifier watchdog_;
   asio::signal_set signals_;
   asio::steady_timer reconnect_timer_;
   asio::steady_timer rule_timer_;

@@ -55,14 +55,15 @@ std::int64_t InputErrors::total() const {
 }
 
 Hub::Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
-         std::vector<std::unique_ptr<rules::Rule>> rules)
+         std::string boot_id, std::vector<std::unique_ptr<rules::Rule>> rules)
     : config_(config),
       store_(store),
       output_(output),
       time_zone_(std::move(time_zone)),
       topics_(config.household.id),
       engine_(std::move(rules)),
-      alerts_(config, store) {
+      alerts_(config, store),
+      escalator_(config, store, time_zone_, std::move(boot_id)) {
   for (const auto& device : config_.devices) {
     const drivers::Driver* driver = drivers::find_driver(device.format);
     if (driver == nullptr) continue;  // rejected by config validation already
@@ -70,13 +71,14 @@ Hub::Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZo
   }
 }
 
-void Hub::start() {
+void Hub::start(const rules::Instant& now) {
   std::size_t state_entries = 0;
   for (auto& [key, value] : store_.load_rule_state()) {
     engine_.state().load(std::move(key), std::move(value));
     ++state_entries;
   }
   alerts_.load();
+  escalator_.load(alerts_.active(), now);
   log::info("hub {}: {} devices, {} active alerts, {} rule state entries", config_.household.id,
             config_.devices.size(), alerts_.active().size(), state_entries);
 }
@@ -143,6 +145,15 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
   }
   for (const auto& problem : decoded.problems) reject(device.id, problem.error, problem.key, now);
 
+  if (device.kind == drivers::DeviceKind::call_button) {
+    if (const auto* action = decoded.find(drivers::Capability::action)) {
+      const auto& acks = config_.notify.ack_actions;
+      if (std::find(acks.begin(), acks.end(), std::get<std::string>(action->value)) != acks.end()) {
+        acknowledge_on_site(device, now);
+      }
+    }
+  }
+
   const auto events = engine_.on_message({device, decoded, now});
   const bool alarm_class = drivers::is_alarm_class(device.kind);
   if (!events.empty() || engine_.state().has_changes()) {
@@ -156,15 +167,34 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
 void Hub::commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
                         Durability durability) {
   std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
   {
     Store::Transaction tx(store_, durability);
     for (const auto& event : events) alerts_.apply(event, now, changes);
+    escalate(changes, now, notifications);
     for (const auto& [key, value] : engine_.state().take_changes()) {
       store_.put_rule_state(key, value);
     }
     tx.commit();
   }
+  emit(changes, notifications, now);
+}
+
+void Hub::escalate(const std::vector<AlertChange>& changes, const rules::Instant& now,
+                   std::vector<notify::Notification>& notifications) {
+  for (const auto& change : changes) {
+    if (change.event == "opened") {
+      escalator_.on_alert_opened(change.alert, now, notifications);
+    } else {
+      escalator_.on_alert_changed(change.alert, now);
+    }
+  }
+}
+
+void Hub::emit(const std::vector<AlertChange>& changes,
+               const std::vector<notify::Notification>& notifications, const rules::Instant& now) {
   for (const auto& change : changes) output_.alert_changed(change, now);
+  for (const auto& notification : notifications) output_.notification_created(notification, now);
 }
 
 void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
@@ -233,29 +263,138 @@ AckOutcome Hub::on_ack_message(std::string_view payload, const rules::Instant& n
 
 AckOutcome Hub::acknowledge(const AckRequest& request, const rules::Instant& now) {
   std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
   AckOutcome outcome;
   {
     Store::Transaction tx(store_, Durability::full);
     outcome = alerts_.acknowledge(request, now, changes);
+    if (outcome == AckOutcome::applied) {
+      store_.mark_notifications_acknowledged(request.alert_id, request.by);
+    }
+    escalate(changes, now, notifications);
     tx.commit();
   }
   if (outcome == AckOutcome::unknown_alert || outcome == AckOutcome::unknown_contact) {
     // Refused and logged (ids only); rate-limited like any bad input.
     reject("ack", drivers::DecodeError::malformed, std::string(to_string(outcome)), now);
   }
-  for (const auto& change : changes) output_.alert_changed(change, now);
+  emit(changes, notifications, now);
   return outcome;
+}
+
+void Hub::acknowledge_on_site(const drivers::DeviceConfig& device, const rules::Instant& now) {
+  const auto caregiver = std::find_if(config_.contacts.begin(), config_.contacts.end(),
+                                      [](const auto& c) { return c.role == Role::caregiver; });
+  if (caregiver == config_.contacts.end()) return;
+  std::vector<std::string> open;
+  for (const auto& [id, alert] : alerts_.active()) {
+    if (alert.state == AlertState::open) open.push_back(id);
+  }
+  for (const auto& id : open) {
+    acknowledge({id, caregiver->id, AckAction::ack, "on site (button " + device.id + ")", "button"},
+                now);
+  }
+}
+
+AckOutcome Hub::on_sms_reply(const std::string& from, const std::string& text,
+                             const rules::Instant& now) {
+  auto digits = [](std::string_view number) {
+    std::string out;
+    for (char c : number) {
+      if (c >= '0' && c <= '9') out += c;
+    }
+    // Compare national numbers: +8613800000000 and 13800000000 are the same phone.
+    if (out.size() > 11 && out.rfind("86", 0) == 0) out.erase(0, 2);
+    return out;
+  };
+  const ContactConfig* sender = nullptr;
+  for (const auto& contact : config_.contacts) {
+    for (const auto& channel : contact.channels) {
+      if (channel.type == "sms" && digits(channel.address) == digits(from)) sender = &contact;
+    }
+  }
+  if (sender == nullptr) {
+    reject("sms", drivers::DecodeError::unknown_device, "unknown_sender", now);
+    return AckOutcome::unknown_contact;
+  }
+  std::string answer;
+  for (char c : text) {
+    if (c != ' ' && c != '\r' && c != '\n' && c != '\t') answer += c;
+  }
+  static const std::vector<std::string> kYes{"1", "确认", "收到", "好", "ok", "OK", "Ok"};
+  if (std::find(kYes.begin(), kYes.end(), answer) == kYes.end()) {
+    log::warn("sms reply from contact {} not understood; expected 1", sender->id);
+    reject("sms", drivers::DecodeError::malformed, "reply", now);
+    return AckOutcome::unknown_alert;
+  }
+  auto latest = store_.latest_notification_to(sender->id, "sms");
+  if (!latest) {
+    log::info("sms reply from contact {}: no active alert was sent to them", sender->id);
+    return AckOutcome::unknown_alert;
+  }
+  return acknowledge({latest->alert_id, sender->id, AckAction::ack, "sms reply", "sms"}, now);
+}
+
+void Hub::record_delivery(const std::string& notification_id, const notify::DeliveryResult& result,
+                          int attempts, const rules::Instant& now) {
+  Store::Transaction tx(store_, Durability::normal);
+  store_.record_delivery(notification_id, result.ok ? "sent" : "failed", attempts, result.error,
+                         now.wall_ms);
+  tx.commit();
+  if (!result.ok) log::warn("notification {} failed: {}", notification_id, result.error);
+}
+
+std::vector<notify::Notification> Hub::pending_notifications() {
+  std::vector<notify::Notification> out;
+  for (const auto& row : store_.pending_notifications()) {
+    const ContactConfig* contact = config_.find_contact(row.contact_id);
+    auto alert = store_.find_alert(row.alert_id);
+    if (contact == nullptr || !alert) continue;
+    notify::Notification n;
+    n.notification_id = row.notification_id;
+    n.alert_id = row.alert_id;
+    n.household_id = config_.household.id;
+    n.contact_id = row.contact_id;
+    n.role = row.role;
+    n.channel = row.channel;
+    for (const auto& channel : contact->channels) {
+      if (channel.type == row.channel) n.address = channel.address;
+    }
+    n.step = row.step;
+    n.repeat = row.repeat;
+    n.kind = std::string(rules::to_string(alert->kind));
+    n.severity = std::string(rules::to_string(alert->severity));
+    n.location = alert->location;
+    n.ts = time_zone_.format_iso(alert->opened_at_ms);
+    n.text = row.text;
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 void Hub::on_tick(const rules::Instant& now) {
   const auto events = engine_.on_tick(now);
-  if (!events.empty() || engine_.state().has_changes()) {
-    commit_events(events, now, Durability::full);
+  std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
+  {
+    Store::Transaction tx(store_, Durability::full);
+    for (const auto& event : events) alerts_.apply(event, now, changes);
+    escalate(changes, now, notifications);
+    escalator_.on_tick(now, notifications);
+    for (const auto& [key, value] : engine_.state().take_changes()) {
+      store_.put_rule_state(key, value);
+    }
+    tx.commit();
   }
+  emit(changes, notifications, now);
 }
 
 std::optional<std::int64_t> Hub::next_deadline_mono_ms() const {
-  return engine_.next_deadline_mono_ms();
+  auto rules_deadline = engine_.next_deadline_mono_ms();
+  auto escalation_deadline = escalator_.next_deadline_mono_ms();
+  if (!rules_deadline) return escalation_deadline;
+  if (!escalation_deadline) return rules_deadline;
+  return std::min(*rules_deadline, *escalation_deadline);
 }
 
 std::vector<AlertRecord> Hub::pending_publications() {

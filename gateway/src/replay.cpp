@@ -8,6 +8,7 @@
 #include "homesafe/gateway/alert_json.hpp"
 #include "homesafe/gateway/clock.hpp"
 #include "homesafe/gateway/hub.hpp"
+#include "homesafe/gateway/notify/mqtt_notifier.hpp"
 #include "homesafe/gateway/store.hpp"
 #include "homesafe/gateway/time_zone_loader.hpp"
 
@@ -23,12 +24,23 @@ class JsonLinesOutput final : public HubOutput {
     out_ << alert_to_json(change.alert, change.event, config_.household.id, zone_).dump() << '\n';
     ++count_;
   }
+  // In virtual time every notification is delivered at once.
+  void notification_created(const notify::Notification& notification,
+                            const rules::Instant& now) override {
+    out_ << notify::notification_to_json(notification, zone_.format_iso(now.wall_ms)).dump()
+         << '\n';
+    ++count_;
+    if (hub_ != nullptr)
+      hub_->record_delivery(notification.notification_id, {true, false, {}}, 1, now);
+  }
+  void attach(Hub* hub) { hub_ = hub; }
   std::int64_t count() const { return count_; }
 
  private:
   std::ostream& out_;
   const HubConfig& config_;
   const rules::TimeZone& zone_;
+  Hub* hub_ = nullptr;
   std::int64_t count_ = 0;
 };
 
@@ -97,7 +109,7 @@ ReplayStats run_replay(const HubConfig& config, std::istream& in, std::ostream& 
   Store store(options.store_path);
   JsonLinesOutput output(out, config, zone);
   Hub hub(config, store, output, zone);
-  hub.start();
+  output.attach(&hub);
 
   ReplayStats stats;
   std::optional<ManualClock> clock;
@@ -112,7 +124,10 @@ ReplayStats run_replay(const HubConfig& config, std::istream& in, std::ostream& 
       err << "input line " << stats.lines << ": " << error << '\n';
       continue;
     }
-    if (!clock) clock.emplace(line->ts_ms, 0);
+    if (!clock) {
+      clock.emplace(line->ts_ms, 0);
+      hub.start(clock->now());
+    }
     const std::int64_t delta = line->ts_ms - clock->now().wall_ms;
     if (delta < 0) {
       // Out of order: processed at the current virtual time so that time never runs backwards.
@@ -125,6 +140,7 @@ ReplayStats run_replay(const HubConfig& config, std::istream& in, std::ostream& 
     hub.on_message(line->topic, line->payload, clock->now());
     ++stats.messages;
   }
+  if (!clock) hub.start(rules::Instant{});
   if (clock) {
     run_timers_until(hub, *clock, clock->now().mono_ms + options.tail_ms);
     clock->advance_ms(options.tail_ms);

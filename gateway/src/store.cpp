@@ -10,7 +10,7 @@ namespace {
 
 // Forward migrations: entry i moves the schema from version i to i+1. Never edit a shipped
 // entry; append a new one.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -69,6 +69,36 @@ CREATE TABLE telemetry (
 );
 CREATE INDEX telemetry_ts ON telemetry (ts_ms);
 CREATE INDEX telemetry_device ON telemetry (device_id, capability, ts_ms);
+)sql",
+    // 1 -> 2: escalation ladders and the delivery record of every notification.
+    R"sql(
+CREATE TABLE escalations (
+  alert_id             TEXT PRIMARY KEY REFERENCES alerts (alert_id),
+  next_step            INTEGER NOT NULL,
+  repeats_done         INTEGER NOT NULL,
+  opened_wall_ms       INTEGER NOT NULL,
+  opened_mono_ms       INTEGER NOT NULL,
+  boot_id              TEXT NOT NULL,
+  last_fired_offset_ms INTEGER NOT NULL,
+  active               INTEGER NOT NULL
+);
+CREATE TABLE notifications (
+  notification_id TEXT PRIMARY KEY,
+  alert_id        TEXT NOT NULL REFERENCES alerts (alert_id),
+  contact_id      TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  channel         TEXT NOT NULL,
+  step            INTEGER NOT NULL,
+  repeat          INTEGER NOT NULL,
+  text            TEXT NOT NULL,
+  created_at_ms   INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'acknowledged')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT '',
+  finished_at_ms  INTEGER
+);
+CREATE INDEX notifications_alert ON notifications (alert_id, created_at_ms);
+CREATE INDEX notifications_pending ON notifications (state) WHERE state = 'pending';
 )sql",
 };
 
@@ -466,6 +496,136 @@ std::int64_t Store::prune_telemetry(std::int64_t older_than_ms, std::int64_t max
       .run();
   deleted += sqlite3_changes(db_);
   return deleted;
+}
+
+void Store::save_escalation(const EscalationRow& row) {
+  statement(
+      "INSERT INTO escalations (alert_id, next_step, repeats_done, opened_wall_ms, opened_mono_ms, "
+      "boot_id, last_fired_offset_ms, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (alert_id) DO UPDATE SET next_step = excluded.next_step, "
+      "repeats_done = excluded.repeats_done, last_fired_offset_ms = excluded.last_fired_offset_ms, "
+      "active = excluded.active")
+      .bind(row.alert_id)
+      .bind(std::int64_t{row.next_step})
+      .bind(std::int64_t{row.repeats_done})
+      .bind(row.opened_wall_ms)
+      .bind(row.opened_mono_ms)
+      .bind(row.boot_id)
+      .bind(row.last_fired_offset_ms)
+      .bind(std::int64_t{row.active ? 1 : 0})
+      .run();
+}
+
+std::vector<EscalationRow> Store::active_escalations() {
+  auto& st = statement(
+      "SELECT alert_id, next_step, repeats_done, opened_wall_ms, opened_mono_ms, boot_id, "
+      "last_fired_offset_ms, active FROM escalations WHERE active = 1 ORDER BY opened_wall_ms");
+  std::vector<EscalationRow> out;
+  while (st.step()) {
+    out.push_back({st.text(0), static_cast<int>(st.int64(1)), static_cast<int>(st.int64(2)),
+                   st.int64(3), st.int64(4), st.text(5), st.int64(6), st.int64(7) != 0});
+  }
+  return out;
+}
+
+void Store::add_notification(const NotificationRow& n) {
+  statement(
+      "INSERT INTO notifications (notification_id, alert_id, contact_id, role, channel, step, "
+      "repeat, text, created_at_ms, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') "
+      "ON CONFLICT (notification_id) DO NOTHING")
+      .bind(n.notification_id)
+      .bind(n.alert_id)
+      .bind(n.contact_id)
+      .bind(n.role)
+      .bind(n.channel)
+      .bind(std::int64_t{n.step})
+      .bind(std::int64_t{n.repeat})
+      .bind(n.text)
+      .bind(n.created_at_ms)
+      .run();
+}
+
+void Store::record_delivery(const std::string& notification_id, const std::string& state,
+                            int attempts, const std::string& error, std::int64_t at_ms) {
+  statement(
+      "UPDATE notifications SET state = ?, attempts = attempts + ?, last_error = ?, "
+      "finished_at_ms = ? WHERE notification_id = ? AND state = 'pending'")
+      .bind(state)
+      .bind(std::int64_t{attempts})
+      .bind(error)
+      .bind(at_ms)
+      .bind(notification_id)
+      .run();
+}
+
+void Store::mark_notifications_acknowledged(const std::string& alert_id,
+                                            const std::string& contact_id) {
+  statement(
+      "UPDATE notifications SET state = 'acknowledged' WHERE alert_id = ? AND contact_id = ? "
+      "AND state = 'sent'")
+      .bind(alert_id)
+      .bind(contact_id)
+      .run();
+}
+
+namespace {
+
+constexpr const char* kNotificationColumns =
+    "notification_id, alert_id, contact_id, role, channel, step, repeat, text, created_at_ms, "
+    "state, attempts, last_error, finished_at_ms";
+
+NotificationRow read_notification(const auto& st) {
+  NotificationRow n;
+  n.notification_id = st.text(0);
+  n.alert_id = st.text(1);
+  n.contact_id = st.text(2);
+  n.role = st.text(3);
+  n.channel = st.text(4);
+  n.step = static_cast<int>(st.int64(5));
+  n.repeat = static_cast<int>(st.int64(6));
+  n.text = st.text(7);
+  n.created_at_ms = st.int64(8);
+  n.state = st.text(9);
+  n.attempts = static_cast<int>(st.int64(10));
+  n.last_error = st.text(11);
+  n.finished_at_ms = st.optional_int64(12);
+  return n;
+}
+
+}  // namespace
+
+std::vector<NotificationRow> Store::notifications(const std::string& alert_id) {
+  static const std::string sql = std::string("SELECT ") + kNotificationColumns +
+                                 " FROM notifications WHERE alert_id = ? ORDER BY created_at_ms, "
+                                 "step, repeat, notification_id";
+  auto& st = statement(sql.c_str()).bind(alert_id);
+  std::vector<NotificationRow> out;
+  while (st.step()) out.push_back(read_notification(st));
+  return out;
+}
+
+std::vector<NotificationRow> Store::pending_notifications() {
+  static const std::string sql = std::string("SELECT ") + kNotificationColumns +
+                                 " FROM notifications WHERE state = 'pending' ORDER BY "
+                                 "created_at_ms, notification_id";
+  auto& st = statement(sql.c_str());
+  std::vector<NotificationRow> out;
+  while (st.step()) out.push_back(read_notification(st));
+  return out;
+}
+
+std::optional<NotificationRow> Store::latest_notification_to(const std::string& contact_id,
+                                                             const std::string& channel) {
+  static const std::string sql =
+      std::string("SELECT ") + kNotificationColumns +
+      " FROM notifications n WHERE contact_id = ? AND channel = ? AND EXISTS (SELECT 1 FROM "
+      "alerts a WHERE a.alert_id = n.alert_id AND a.state != 'resolved') ORDER BY created_at_ms "
+      "DESC, notification_id DESC LIMIT 1";
+  auto& st = statement(sql.c_str()).bind(contact_id).bind(channel);
+  if (!st.step()) return std::nullopt;
+  auto row = read_notification(st);
+  st.reset();
+  return row;
 }
 
 std::string_view to_string(AlertState state) {

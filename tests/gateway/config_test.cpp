@@ -179,7 +179,10 @@ TEST(ConfigDefaults, OptionalKeysAreRead) {
       "devices:\n"
       "  - {id: p, kind: plug, location: 厨房, power: battery, topic: a/b c/d}\n"
       "  - {id: q, kind: call_button, location: 卧室, power: mains}\n" +
-      kContacts + "escalation: [{anything: goes}]\n");
+      kContacts +
+      "notify: {modem: {device: /dev/ttyUSB2, baud: 9600}, ack_actions: [double, hold]}\n"
+      "escalation: [{match: {kind: [smoke, gas]}, steps: [{after: 0s, notify: [caregiver]}, "
+      "{wait: 2m, notify: [li]}], repeat: 10m, until: resolved}]\n");
   ASSERT_THAT(result.errors, IsEmpty()) << all_errors(result);
   const HubConfig& config = *result.config;
   EXPECT_EQ(config.household.timezone, "Europe/Berlin");
@@ -198,6 +201,18 @@ TEST(ConfigDefaults, OptionalKeysAreRead) {
   EXPECT_EQ(config.devices[0].power, drivers::PowerSource::battery);
   EXPECT_EQ(config.devices[0].topic, "a/b c/d");
   EXPECT_EQ(config.devices[1].power, drivers::PowerSource::mains);
+  ASSERT_TRUE(config.notify.modem.has_value());
+  EXPECT_EQ(config.notify.modem->device, "/dev/ttyUSB2");
+  EXPECT_EQ(config.notify.modem->baud, 9600);
+  EXPECT_EQ(config.notify.ack_actions, (std::vector<std::string>{"double", "hold"}));
+  ASSERT_EQ(config.escalation.size(), 1u);
+  const auto& policy = config.escalation[0];
+  EXPECT_EQ(policy.kinds, (std::vector<rules::AlertKind>{rules::AlertKind::smoke,
+                                                         rules::AlertKind::gas}));
+  ASSERT_EQ(policy.steps.size(), 2u);
+  EXPECT_EQ(policy.steps[1].after, std::chrono::minutes(2));
+  EXPECT_EQ(policy.repeat, std::chrono::minutes(10));
+  EXPECT_EQ(policy.until, StopWhen::resolved);
 }
 
 TEST(ConfigDefaults, AcceptsEveryBrokerSchemeAndDurationForm) {
@@ -271,7 +286,7 @@ TEST(ConfigFile, UnknownTopLevelKeyListsAllowedKeys) {
   ConfigResult result = parse(kHousehold + kStorage + kDevices + kContacts + "x_y: 1\n");
   expect_one_error(result, 7, 1,
                    "unknown key \"x_y\" at the top level (allowed: household, broker, storage, "
-                   "devices, contacts, escalation)");
+                   "devices, contacts, escalation, notify)");
 }
 
 TEST(ConfigFile, UnknownKeyGetsDidYouMean) {
@@ -362,10 +377,15 @@ TEST(ConfigTypes, BadBoolean) {
   expect_one_error(result, 2, 24, "expected true or false for verify, got \"maybe\"");
 }
 
-TEST(ConfigTypes, EscalationIsAcceptedInAnyShape) {
+TEST(ConfigTypes, EscalationShapesAreChecked) {
+  EXPECT_THAT(parse(kHousehold + kStorage + kDevices + kContacts + "escalation:\n").errors,
+              IsEmpty());
   for (const std::string escalation :
-       {"escalation:\n", "escalation: 1\n", "escalation: [{match: {kind: smoke}, steps: []}]\n"}) {
-    EXPECT_THAT(parse(kHousehold + kStorage + kDevices + kContacts + escalation).errors, IsEmpty())
+       {"escalation: 1\n", "escalation: [{match: {kind: smoke}, steps: []}]\n",
+        "escalation: [{steps: [{after: soon, notify: [caregiver]}]}]\n",
+        "escalation: [{match: {kind: fire}, steps: [{notify: [caregiver]}]}]\n"}) {
+    EXPECT_THAT(parse(kHousehold + kStorage + kDevices + kContacts + escalation).errors,
+                SizeIs(1))
         << escalation;
   }
 }
@@ -733,16 +753,27 @@ TEST(ConfigContacts, ValidChannelsOfEveryType) {
             "    channels:\n"
             "      - {type: mqtt}\n"
             "      - {type: sms, number: \"+8613800000000\"}\n"
-            "      - {type: voice, number: 12349}\n"
+            "      - {type: sms, number: 12349}\n"
             "      - {type: webhook, url: \"http://10.0.0.2:8080/hook\"}\n"
             "      - {type: wecom, url: \"https://qyapi.weixin.qq.com/x?key=k\"}\n"
-            "      - {type: dingtalk, url: \"https://oapi.dingtalk.com/robot\"}\n");
+            "      - {type: dingtalk, url: \"https://oapi.dingtalk.com/robot\"}\n"
+            "notify: {modem: {device: /dev/ttyUSB2}}\n");
   ASSERT_THAT(result.errors, IsEmpty()) << all_errors(result);
   const auto& channels = result.config->contacts[0].channels;
   ASSERT_THAT(channels, SizeIs(6));
-  EXPECT_EQ(channels[2].type, "voice");
+  EXPECT_EQ(channels[2].type, "sms");
   EXPECT_EQ(channels[2].address, "12349");
   EXPECT_EQ(channels[4].address, "https://qyapi.weixin.qq.com/x?key=k");
+}
+
+TEST(ConfigContacts, VoiceIsNotSupportedYet) {
+  ConfigResult result = parse(kHousehold + kStorage + kDevices +
+                              "contacts:\n"
+                              "  - {id: li, name: x, role: caregiver, channels: [{type: voice, "
+                              "number: \"+8613800000000\"}]}\n");
+  ASSERT_THAT(result.errors, SizeIs(1)) << all_errors(result);
+  EXPECT_THAT(all_errors(result), HasSubstr("voice calls are not supported"));
+  EXPECT_THAT(all_errors(result), Not(HasSubstr("13800000000")));
 }
 
 TEST(ConfigContacts, PhoneNumberAsIdIsRejected) {

@@ -34,7 +34,12 @@ class RecordingOutput final : public HubOutput {
   void alert_changed(const AlertChange& change, const rules::Instant&) override {
     changes.push_back(change);
   }
+  void notification_created(const notify::Notification& notification,
+                            const rules::Instant&) override {
+    notifications.push_back(notification);
+  }
   std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
 };
 
 }  // namespace homesafe::gateway::test

@@ -14,7 +14,7 @@ namespace {
 class HubTest : public ::testing::Test {
  protected:
   HubTest() : hub_(config_, store_, output_, rules::TimeZone::fixed("Asia/Shanghai", 8 * 3600)) {
-    hub_.start();
+    hub_.start(clock_.now());
   }
 
   void send(const std::string& device, const std::string& payload) {
@@ -184,7 +184,7 @@ TEST(HubRestart, StateAndIdsSurviveARestart) {
     Store store(path);
     test::RecordingOutput output;
     Hub hub(config, store, output, zone);
-    hub.start();
+    hub.start(clock.now());
     hub.on_message("homesafe/h001/dev/kitchen-smoke/state", R"({"smoke":true})", clock.now());
     ASSERT_EQ(output.changes.size(), 1u);
   }
@@ -192,7 +192,7 @@ TEST(HubRestart, StateAndIdsSurviveARestart) {
     Store store(path);
     test::RecordingOutput output;
     Hub hub(config, store, output, zone);
-    hub.start();
+    hub.start(clock.now());
     EXPECT_EQ(hub.alerts().active().size(), 1u);
     clock.advance_ms(1000);
     // The broker re-delivers the same alarm after a crash: it joins, no second alert.

@@ -52,8 +52,17 @@ TEST(Replay, EveryOutputLineFollowsTheContract) {
   std::istringstream lines(replay(read_file(kFixtures + "basic.jsonl")));
   std::string line;
   int count = 0;
+  int notifications = 0;
   while (std::getline(lines, line)) {
     const auto j = nlohmann::json::parse(line);
+    if (j["type"] == "notification") {
+      for (const char* key : {"ts", "notification_id", "alert_id", "recipient", "role", "channel",
+                              "step", "text"}) {
+        EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
+      }
+      ++notifications;
+      continue;
+    }
     for (const char* key :
          {"type", "ts", "alert_id", "kind", "severity", "state", "device", "location"}) {
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
@@ -62,6 +71,7 @@ TEST(Replay, EveryOutputLineFollowsTheContract) {
     ++count;
   }
   EXPECT_GT(count, 0);
+  EXPECT_GT(notifications, 0);
 }
 
 TEST(Replay, AcceptsUnixMillisecondsAndReportsBadLines) {

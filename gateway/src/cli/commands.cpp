@@ -158,10 +158,19 @@ int alerts(const std::string& config_path, const std::optional<std::string>& sho
       std::cout << fmt::format("  device {} at {}, severity {}, opened {}, repeats {}\n",
                                alert->device_id, alert->location, rules::to_string(alert->severity),
                                local_time(zone, alert->opened_at_ms), alert->repeat_count);
+      std::cout << "  handling record:\n";
       for (const auto& e : events) {
-        std::cout << fmt::format("  {}  {:<18} {:<10} {:<8} {}\n", local_time(zone, e.ts_ms),
+        std::cout << fmt::format("    {}  {:<18} {:<10} {:<8} {}\n", local_time(zone, e.ts_ms),
                                  e.event, e.by.empty() ? "-" : e.by,
                                  e.channel.empty() ? "-" : e.channel, e.note);
+      }
+      const auto notifications = store.notifications(*show);
+      if (!notifications.empty()) std::cout << "  notifications:\n";
+      for (const auto& n : notifications) {
+        std::cout << fmt::format(
+            "    {}  step {} {:<7} {:<10} {:<9} {:<12} {}\n", local_time(zone, n.created_at_ms),
+            n.step, n.repeat > 0 ? fmt::format("(r{})", n.repeat) : "", n.contact_id, n.channel,
+            n.state, n.last_error.empty() ? n.notification_id : n.last_error);
       }
       return 0;
     }

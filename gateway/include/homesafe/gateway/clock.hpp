@@ -2,6 +2,7 @@
 // Time is injected: the daemon uses the system clocks, tests and replay a manual clock.
 
 #include <cstdint>
+#include <string>
 
 #include "homesafe/rules/rule.hpp"
 
@@ -21,6 +22,10 @@ class SystemClock final : public Clock {
  public:
   Instant now() const override;
 };
+
+// This boot of the machine (/proc/sys/kernel/random/boot_id): monotonic times persisted under
+// another boot id are not comparable with now.
+std::string read_boot_id();
 
 // A clock that moves only when told to (tests, replay in virtual time).
 class ManualClock final : public Clock {

@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "homesafe/drivers/device.hpp"
+#include "homesafe/rules/alert_kind.hpp"
 
 namespace homesafe::gateway {
 
@@ -68,6 +70,56 @@ struct ContactConfig {
   std::vector<ChannelConfig> channels;
 };
 
+// One step of an escalation ladder: who is notified, and when (counted from the alert opening).
+struct EscalationStep {
+  std::chrono::milliseconds after{0};
+  std::vector<std::string> notify;  // roles (caregiver, ...) or contact ids
+};
+
+enum class StopWhen { acknowledged, resolved };
+
+// Local hours within which a policy may notify (e.g. maintenance in the daytime only). `from`
+// and `to` are minutes after local midnight; the window may wrap past midnight.
+struct HoursWindow {
+  int from_minute = 0;
+  int to_minute = 0;
+  bool contains(int minute_of_day) const;
+};
+
+struct EscalationPolicy {
+  std::vector<rules::AlertKind> kinds;              // empty: any kind
+  std::optional<rules::Severity> severity;          // empty: any severity
+  std::vector<EscalationStep> steps;                // ascending `after`
+  std::optional<std::chrono::milliseconds> repeat;  // the last step again until stopped
+  StopWhen until = StopWhen::acknowledged;
+  std::optional<HoursWindow> hours;  // never applied to emergencies
+  int line = 0;                      // where it is defined; 0 for a built-in default
+
+  bool matches(rules::AlertKind kind, rules::Severity severity) const;
+};
+
+struct ModemConfig {
+  std::string device;  // serial port of the cellular modem, e.g. /dev/ttyUSB2
+  int baud = 115200;
+};
+
+struct WebhookConfig {
+  std::chrono::seconds timeout{10};
+  int attempts = 5;
+  std::string ca_file;
+  std::string dingtalk_secret_file;
+};
+
+struct NotifyConfig {
+  // zh-CN message templates by alert kind, and "default"; placeholders {household}, {location},
+  // {what}, {time}, {ack}, {reminder}. Built-in texts apply where none is given.
+  std::map<std::string, std::string> templates;
+  std::optional<ModemConfig> modem;
+  WebhookConfig webhook;
+  // Call-button actions that acknowledge every open alert: a caregiver on site.
+  std::vector<std::string> ack_actions{"double"};
+};
+
 struct HubConfig {
   std::string source_file;
   HouseholdConfig household;
@@ -75,6 +127,8 @@ struct HubConfig {
   StorageConfig storage;
   std::vector<drivers::DeviceConfig> devices;
   std::vector<ContactConfig> contacts;
+  std::vector<EscalationPolicy> escalation;  // as configured; defaults apply after these
+  NotifyConfig notify;
 
   const drivers::DeviceConfig* find_device(std::string_view id) const;
   const ContactConfig* find_contact(std::string_view id) const;

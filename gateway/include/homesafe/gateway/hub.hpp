@@ -17,6 +17,8 @@
 #include "homesafe/drivers/driver.hpp"
 #include "homesafe/gateway/alert_manager.hpp"
 #include "homesafe/gateway/config.hpp"
+#include "homesafe/gateway/escalation.hpp"
+#include "homesafe/gateway/notify/notifier.hpp"
 #include "homesafe/gateway/store.hpp"
 #include "homesafe/gateway/topics.hpp"
 #include "homesafe/rules/engine.hpp"
@@ -30,6 +32,10 @@ class HubOutput {
   virtual ~HubOutput() = default;
   // Called after the change is committed.
   virtual void alert_changed(const AlertChange& change, const rules::Instant& now) = 0;
+  // A notification to deliver (committed as pending); report the outcome with
+  // Hub::record_delivery.
+  virtual void notification_created(const notify::Notification& notification,
+                                    const rules::Instant& now) = 0;
 };
 
 struct Subscription {
@@ -62,11 +68,14 @@ class Hub {
   static constexpr std::size_t kMaxPayloadBytes = 16 * 1024;
   static constexpr std::size_t kTelemetryBatch = 512;
 
+  // `boot_id` names this boot of the machine (monotonic times persisted under another boot
+  // are not comparable).
   Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
+      std::string boot_id = "virtual",
       std::vector<std::unique_ptr<rules::Rule>> rules = rules::default_rules());
 
-  // Loads rule state and active alerts from the store.
-  void start();
+  // Loads rule state, active alerts and escalation ladders from the store.
+  void start(const rules::Instant& now);
 
   const HubConfig& config() const { return config_; }
   const Topics& topics() const { return topics_; }
@@ -82,6 +91,16 @@ class Hub {
   // An acknowledgement or resolution from the ack topic (JSON per DESIGN.md).
   AckOutcome on_ack_message(std::string_view payload, const rules::Instant& now);
   AckOutcome acknowledge(const AckRequest& request, const rules::Instant& now);
+  // An SMS reply from a phone number: "1" (or 确认/收到/好/ok) acknowledges the newest active
+  // alert that was sent to that number.
+  AckOutcome on_sms_reply(const std::string& from, const std::string& text,
+                          const rules::Instant& now);
+  // The outcome of a notification the output was asked to deliver.
+  void record_delivery(const std::string& notification_id, const notify::DeliveryResult& result,
+                       int attempts, const rules::Instant& now);
+  // Notifications committed but never confirmed delivered (after a crash): to send again, with
+  // the same ids.
+  std::vector<notify::Notification> pending_notifications();
   void on_tick(const rules::Instant& now);
   std::optional<std::int64_t> next_deadline_mono_ms() const;
 
@@ -95,6 +114,7 @@ class Hub {
   void mark_published(const std::string& alert_id, std::int64_t updated_at_ms);
 
   const AlertManager& alerts() const { return alerts_; }
+  const Escalator& escalator() const { return escalator_; }
   const InputErrors& input_errors() const { return input_errors_; }
   std::int64_t messages_processed() const { return messages_processed_; }
 
@@ -110,6 +130,13 @@ class Hub {
               const rules::Instant& now);
   void commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
                      Durability durability);
+  // Inside a transaction: starts or stops escalation ladders for alert changes.
+  void escalate(const std::vector<AlertChange>& changes, const rules::Instant& now,
+                std::vector<notify::Notification>& notifications);
+  void emit(const std::vector<AlertChange>& changes,
+            const std::vector<notify::Notification>& notifications, const rules::Instant& now);
+  // A caregiver on site pressed the call button's acknowledge action.
+  void acknowledge_on_site(const drivers::DeviceConfig& device, const rules::Instant& now);
   void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
                         const rules::Instant& now);
 
@@ -120,6 +147,7 @@ class Hub {
   Topics topics_;
   rules::RuleEngine engine_;
   AlertManager alerts_;
+  Escalator escalator_;
   // Exact topic -> the devices that read it (several for a shared topic such as an
   // integration's bridge state).
   std::unordered_map<std::string, std::vector<Route>> routes_;

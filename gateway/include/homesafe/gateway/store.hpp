@@ -38,6 +38,35 @@ struct DeviceEventRow {
   std::string detail;
 };
 
+// The persisted progress of one alert's escalation ladder.
+struct EscalationRow {
+  std::string alert_id;
+  int next_step = 0;     // index of the next step to fire (== steps.size(): reminders)
+  int repeats_done = 0;  // reminders of the last step sent so far
+  std::int64_t opened_wall_ms = 0;
+  std::int64_t opened_mono_ms = 0;  // valid only within the boot named by boot_id
+  std::string boot_id;
+  std::int64_t last_fired_offset_ms = 0;  // offset from opening of the last step fired
+  bool active = true;
+};
+
+// The delivery record of one notification.
+struct NotificationRow {
+  std::string notification_id;
+  std::string alert_id;
+  std::string contact_id;
+  std::string role;
+  std::string channel;
+  int step = 0;
+  int repeat = 0;
+  std::string text;
+  std::int64_t created_at_ms = 0;
+  std::string state = "pending";  // pending | sent | failed | acknowledged
+  int attempts = 0;
+  std::string last_error;
+  std::optional<std::int64_t> finished_at_ms;
+};
+
 enum class Durability {
   full,    // synchronous=FULL: survives power loss at commit (alerts, escalation)
   normal,  // synchronous=NORMAL: may lose the last commits on power loss (telemetry)
@@ -45,7 +74,7 @@ enum class Durability {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed) and migrates. Throws StoreError with a clear message.
   explicit Store(const std::string& path);
@@ -90,6 +119,21 @@ class Store {
   // Rule state (key -> value; nullopt erases).
   void put_rule_state(const std::string& key, const std::optional<std::string>& value);
   std::vector<std::pair<std::string, std::string>> load_rule_state();
+
+  // Escalation ladders.
+  void save_escalation(const EscalationRow& row);
+  std::vector<EscalationRow> active_escalations();
+
+  // Notifications and their delivery record.
+  void add_notification(const NotificationRow& row);  // as pending; ignores a known id
+  void record_delivery(const std::string& notification_id, const std::string& state, int attempts,
+                       const std::string& error, std::int64_t at_ms);
+  void mark_notifications_acknowledged(const std::string& alert_id, const std::string& contact_id);
+  std::vector<NotificationRow> notifications(const std::string& alert_id);
+  std::vector<NotificationRow> pending_notifications();
+  // The newest notification on a channel to a contact whose alert is still active.
+  std::optional<NotificationRow> latest_notification_to(const std::string& contact_id,
+                                                        const std::string& channel);
 
   // Device history and telemetry.
   void add_device_event(const DeviceEventRow& row);
