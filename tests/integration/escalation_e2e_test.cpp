@@ -1,0 +1,116 @@
+// The escalation ladder end to end with a real broker: caregiver at once, emergency contact and
+// duty desk later, stopped by an acknowledgement, and resumed on time after a kill -9.
+#include "gateway_fixture.hpp"
+
+namespace homesafe {
+namespace {
+
+using namespace std::chrono_literals;
+using test::Process;
+
+// Steps a few seconds apart so that the test sees the whole ladder quickly.
+constexpr const char* kConfig =
+    R"(household: {id: h001, name: "3组 王奶奶", timezone: Asia/Shanghai}
+broker: {url: "@URL@", keepalive: 5s}
+storage: {path: "@DB@"}
+devices:
+  - {id: kitchen-smoke, kind: smoke, location: 厨房}
+  - {id: bedroom-sos, kind: call_button, location: 卧室}
+contacts:
+  - {id: li, name: 李阿姨, role: caregiver, channels: [{type: mqtt}]}
+  - {id: son, name: 王先生, role: emergency_contact, channels: [{type: mqtt}]}
+  - {id: desk, name: 值班台, role: duty_desk, channels: [{type: mqtt}]}
+escalation:
+  - match: {severity: emergency}
+    steps:
+      - {after: 0s, notify: [caregiver]}
+      - {after: 3s, notify: [emergency_contact]}
+      - {after: 6s, notify: [duty_desk]}
+    repeat: 30s
+)";
+
+class EscalationE2E : public test::GatewayFixture {
+ protected:
+  std::string config_template() const override { return kConfig; }
+
+  std::string notification_state(const std::string& id) {
+    gateway::Store store(db_path_.string());
+    const std::string alert_id = id.substr(0, id.find("-s"));
+    for (const auto& n : store.notifications(alert_id)) {
+      if (n.notification_id == id) return n.state;
+    }
+    return "";
+  }
+};
+
+TEST_F(EscalationE2E, LadderRunsUntilSomeoneAcknowledges) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  sim_send("kitchen-smoke", "smoke_detector", "alarm");
+  ASSERT_TRUE(wait_notification("h001-000001-s0r0-li-mqtt")) << gateway->describe();
+  const auto first = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_notification("h001-000001-s1r0-son-mqtt")) << gateway->describe();
+  EXPECT_GE(std::chrono::steady_clock::now() - first, 2500ms) << "the second step waits";
+
+  test::Publisher app(broker_.url());
+  app.publish("homesafe/h001/ack",
+              R"({"alert_id":"h001-000001","by":"son","action":"ack","note":"马上到"})");
+  ASSERT_TRUE(wait_alert("smoke", "acknowledged"));
+  // The duty desk step was due 6 s after the alarm: give it 4 s more to show up wrongly.
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(notification_ids(),
+            (std::vector<std::string>{"h001-000001-s0r0-li-mqtt", "h001-000001-s1r0-son-mqtt"}));
+  ASSERT_TRUE(test::wait_until(
+      [&] { return notification_state("h001-000001-s1r0-son-mqtt") == "acknowledged"; }));
+  EXPECT_EQ(notification_state("h001-000001-s0r0-li-mqtt"), "sent");
+
+  // The delivery record is visible to the installer.
+  Process cli(
+      {HOMESAFE_GATEWAY_BIN, "alerts", "--config", config_path_.string(), "--show", "h001-000001"});
+  ASSERT_EQ(cli.wait_for_exit(20s), std::optional<int>(0)) << cli.describe();
+  EXPECT_NE(cli.read_stdout().find("acknowledged"), std::string::npos) << cli.describe();
+  EXPECT_NE(cli.read_stdout().find("h001-000001-s0r0-li-mqtt"), std::string::npos);
+}
+
+TEST_F(EscalationE2E, KilledBetweenStepsTheLadderGoesOnWithoutDuplicates) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
+  ASSERT_TRUE(wait_notification("h001-000001-s0r0-li-mqtt"));
+  const auto opened = std::chrono::steady_clock::now();
+  // Between two steps: the first is delivered and recorded, the second not yet due.
+  ASSERT_TRUE(
+      test::wait_until([&] { return notification_state("h001-000001-s0r0-li-mqtt") == "sent"; }));
+  gateway->kill(SIGKILL);
+  ASSERT_EQ(gateway->wait_for_exit(20s), std::optional<int>(128 + SIGKILL));
+
+  const std::size_t seen = watcher_->size();
+  auto restarted = start_gateway();
+  ASSERT_TRUE(wait_online(seen)) << restarted->describe();
+  ASSERT_TRUE(wait_notification("h001-000001-s1r0-son-mqtt")) << restarted->describe();
+  EXPECT_GE(std::chrono::steady_clock::now() - opened, 2500ms) << "not early after the restart";
+  ASSERT_TRUE(wait_notification("h001-000001-s2r0-desk-mqtt")) << restarted->describe();
+  EXPECT_EQ(notification_ids(),
+            (std::vector<std::string>{"h001-000001-s0r0-li-mqtt", "h001-000001-s1r0-son-mqtt",
+                                      "h001-000001-s2r0-desk-mqtt"}))
+      << "every step once, in order, none skipped";
+  ASSERT_EQ(restarted->stop(), std::optional<int>(0)) << restarted->describe();
+}
+
+TEST_F(EscalationE2E, DoublePressByTheCaregiverOnSiteStopsTheLadder) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  sim_send("kitchen-smoke", "smoke_detector", "alarm");
+  ASSERT_TRUE(wait_notification("h001-000001-s0r0-li-mqtt"));
+  sim_send("bedroom-sos", "call_button", "double_press");
+  ASSERT_TRUE(wait_alert("smoke", "acknowledged")) << gateway->describe();
+  gateway::Store store(db_path_.string());
+  const auto history = store.alert_events("h001-000001");
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.back().channel, "button");
+  EXPECT_EQ(history.back().by, "li");
+}
+
+}  // namespace
+}  // namespace homesafe
