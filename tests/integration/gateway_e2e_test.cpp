@@ -1,5 +1,11 @@
 // The gateway end to end: devices (homesafe-sim) -> real Mosquitto -> homesafe-gateway ->
 // alerts retained on MQTT and persisted in SQLite, including kill -9 at the worst moments.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "gateway_fixture.hpp"
 
 namespace homesafe {
@@ -181,6 +187,61 @@ TEST_F(GatewayE2E, RefusesToStartOnABadConfig) {
   auto gateway = start_gateway();
   EXPECT_EQ(gateway->wait_for_exit(20s), std::optional<int>(1));
   EXPECT_NE(gateway->read_stderr().find("h001.yaml:"), std::string::npos) << gateway->describe();
+}
+
+}  // namespace
+}  // namespace homesafe
+
+namespace homesafe {
+namespace {
+
+// A stand-in for systemd's notify socket: reads what the daemon sends with sd_notify.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::filesystem::path path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path_.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      throw std::runtime_error("cannot bind notify socket");
+    }
+    timeval timeout{0, 200'000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  // Every datagram received within `within`.
+  std::string read_for(std::chrono::milliseconds within) {
+    std::string all;
+    const auto end = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < end) {
+      char buffer[512];
+      const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n > 0) all.append(buffer, static_cast<std::size_t>(n)).append("\n");
+    }
+    return all;
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+TEST_F(GatewayE2E, TellsSystemdItIsReadyAndPingsTheWatchdogFromItsLoop) {
+  NotifySocket systemd(dir_ / "notify.sock");
+  auto gateway =
+      start_gateway({{"NOTIFY_SOCKET", systemd.path().string()}, {"WATCHDOG_USEC", "2000000"}});
+  const std::string first = systemd.read_for(3s);
+  EXPECT_NE(first.find("READY=1"), std::string::npos) << first << gateway->describe();
+  EXPECT_NE(first.find("WATCHDOG=1"), std::string::npos) << first;
+  // A loop that does not run (here: the process is stopped) sends no ping.
+  gateway->kill(SIGSTOP);
+  systemd.read_for(200ms);  // drain anything in flight
+  EXPECT_EQ(systemd.read_for(3s).find("WATCHDOG=1"), std::string::npos);
+  gateway->kill(SIGCONT);
+  EXPECT_NE(systemd.read_for(3s).find("WATCHDOG=1"), std::string::npos);
+  ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
 }
 
 }  // namespace
