@@ -5,6 +5,7 @@ find_package(Boost 1.81 REQUIRED CONFIG)  # 1.74 Asio does not build as C++20 wi
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(fmt REQUIRED)
+find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The one-machine demo: a private Mosquitto, the gateway with the example hub config, and
+# The one-machine demo: a private Mosquitto, the gateway (examples/demo/h001-demo.yaml) and
 # simulated devices in household h001 (smoke detector self-test, smoke alarm, gas alarm, call
-# button). Shows the alerts as they are published and stored, then a caregiver handles one.
+# button). The escalation ladder runs end to end: a simulated 4G modem and a WeCom endpoint print
+# what the caregiver, the emergency contact and the duty desk receive; an SMS reply and the CLI
+# acknowledge. Every process it starts is stopped by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -47,39 +49,65 @@ pids+=($!)
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 echo "== broker: mosquitto on $url (pid ${pids[-1]})"
 
-sed -e "s#tcp://127.0.0.1:1883#$url#" -e "s#/var/lib/homesafe/h001.db#$work/h001.db#" \
-  examples/h001.yaml > "$work/h001.yaml"
-"$gateway" check-config "$work/h001.yaml"
+echo "== phones: a simulated 4G modem (SMS) and a WeCom robot endpoint print what people receive"
+"$sim" modem --link "$work/modem" --outbox "$work/sms.jsonl" --control "$work/modem.ctl" \
+  > "$work/phones.txt" 2>&1 &
+pids+=($!)
+"$sim" webhook-receiver --port-file "$work/webhook.port" > "$work/wecom.txt" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/webhook.port" ] && [ -e "$work/modem" ] && break; sleep 0.1; done
+webhook="http://127.0.0.1:$(cat "$work/webhook.port")"
 
-"$gateway" --config "$work/h001.yaml" 2> "$work/gateway.log" &
+config="$work/h001.yaml"
+sed -e "s#@BROKER@#$url#" -e "s#@DB@#$work/h001.db#" -e "s#@MODEM@#$work/modem#" \
+  -e "s#@WEBHOOK@#$webhook#" examples/demo/h001-demo.yaml > "$config"
+"$gateway" check-config "$config"
+
+"$gateway" --config "$config" 2> "$work/gateway.log" &
 pids+=($!)
 echo "== gateway: pid ${pids[-1]}, log $work/gateway.log"
-
-echo "== watching what the gateway publishes (homesafe/h001/alert/# and status)"
-mosquitto_sub -h 127.0.0.1 -p "$port" -v -t 'homesafe/h001/alert/#' -t 'homesafe/h001/gateway/status' \
+mosquitto_sub -h 127.0.0.1 -p "$port" -v -t 'homesafe/h001/alert/#' -t 'homesafe/h001/notify' \
   > "$work/published.txt" &
 pids+=($!)
 sleep 1
 
-echo "== devices: running firmware-sim/scenarios/demo-h001.yaml at 10x speed"
-"$sim" run firmware-sim/scenarios/demo-h001.yaml --broker "$url" --speed 10
+echo
+echo "== 07:00 devices: firmware-sim/scenarios/demo-h001.yaml at 10x speed"
+echo "   (smoke detector self-test, smoke alarm, gas alarm, a press of the call button)"
+"$sim" run firmware-sim/scenarios/demo-h001.yaml --broker "$url" --speed 10 --quiet
 sleep 1
+show_phones() {
+  echo "   -- SMS sent by the hub's modem and WeCom messages to the duty desk so far:"
+  grep -h -E '^(SMS to|WEBHOOK)' "$work/phones.txt" "$work/wecom.txt" | sed -e 's/^/   /' || true
+}
+show_phones
 
+call_id="$("$gateway" alerts --config "$config" | awk '$2 == "call" {print $1; exit}')"
 echo
-echo "== published on MQTT (retained alert states):"
-sed -e 's/^/  /' "$work/published.txt"
+echo "== caregiver li replies \"1\" to her last SMS: that acknowledges the call $call_id"
+"$sim" modem-ctl "$work/modem.ctl" reply +8613800000001 1
+sleep 2
 echo
-echo "== stored in SQLite ($work/h001.db): homesafe-gateway alerts"
-"$gateway" alerts --config "$work/h001.yaml"
-
-call_id="$("$gateway" alerts --config "$work/h001.yaml" | awk '$2 == "call" {print $1; exit}')"
+echo "== nobody answers for the smoke and gas alarms: after 20 s the emergency contact is told,"
+echo "   after 40 s the township duty desk (WeCom). Waiting 45 s ..."
+sleep 45
+show_phones
 echo
-echo "== caregiver li arrives and resolves the call $call_id"
-"$gateway" ack "$call_id" --by li --config "$work/h001.yaml" --note "已到场，老人安好"
-sleep 0.5
-"$gateway" ack "$call_id" --by li --resolve --config "$work/h001.yaml" --note "误按，已处理"
-sleep 0.5
-"$gateway" alerts --config "$work/h001.yaml" --show "$call_id"
+echo "== the duty desk takes over: acknowledges and resolves the smoke alarm with a note"
+smoke_id="$("$gateway" alerts --config "$config" | awk '$2 == "smoke" {print $1; exit}')"
+"$gateway" ack "$smoke_id" --by township --config "$config" --note "已电话联系家属"
+sleep 1
+"$gateway" ack "$smoke_id" --by township --resolve --config "$config" --note "误报：烧焦食物，已通风"
+sleep 1
 echo
-echo "== gateway log:"
-sed -e 's/^/  /' "$work/gateway.log"
+echo "== alerts in the hub's store (homesafe-gateway alerts):"
+"$gateway" alerts --config "$config"
+echo
+echo "== handling record and delivery record of the smoke alarm:"
+"$gateway" alerts --config "$config" --show "$smoke_id"
+echo
+echo "== handling record of the call (acknowledged by SMS reply):"
+"$gateway" alerts --config "$config" --show "$call_id"
+echo
+echo "== MQTT: retained alert states and notifications published (first lines):"
+head -n 12 "$work/published.txt" | cut -c1-160 | sed -e 's/^/   /'

@@ -1,6 +1,7 @@
 #include "homesafe/sim/cli.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -15,10 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "homesafe/sim/device.hpp"
+#include "homesafe/sim/modem.hpp"
 #include "homesafe/sim/mqtt_publisher.hpp"
 #include "homesafe/sim/runner.hpp"
 #include "homesafe/sim/scenario.hpp"
 #include "homesafe/sim/time.hpp"
+#include "homesafe/sim/webhook_receiver.hpp"
 
 namespace homesafe::sim {
 namespace {
@@ -36,6 +39,9 @@ Usage:
   homesafe-sim press call-button --topic BASE [--action ACTION] [options]
   homesafe-sim run SCENARIO.yaml [--speed N|max] [--jsonl FILE|-] [--start ISO8601] [options]
   homesafe-sim events [TYPE]
+  homesafe-sim modem --link PATH --outbox FILE [--control FIFO] [--quiet]
+  homesafe-sim modem-ctl FIFO COMMAND...
+  homesafe-sim webhook-receiver [--port N] [--port-file FILE] [--fail-first N] [--quiet]
   homesafe-sim --help
 
 Commands:
@@ -44,6 +50,18 @@ Commands:
   press     shorthand for `send --type call_button --event press`
   run       play a scenario file in virtual time
   events    list the device types, their events and event arguments
+  modem     a simulated 4G modem: answers AT commands on a pseudo-terminal linked at PATH,
+            appends every SMS it sends to FILE as a JSON line and prints it; stops on
+            SIGTERM/SIGINT
+  modem-ctl write one control command to a running modem's FIFO:
+            reply NUMBER TEXT...   an incoming SMS (stored, announced with +CMTI)
+            fail N [CMS-CODE]      the next N sends fail with +CMS ERROR (default 500)
+            hang N                 the next N sends are never answered
+            reset                  forget failures, hangs and stored messages
+  webhook-receiver
+            an HTTP endpoint on 127.0.0.1 standing in for an SMS provider or a WeCom/DingTalk
+            group robot: prints the text of every notification it receives; --fail-first N
+            answers 503 to the first N requests (to show retries)
 
 Options:
   --broker URL          MQTT broker (default tcp://127.0.0.1:1883)
@@ -66,9 +84,14 @@ Options:
                         `homesafe-gateway replay` to FILE (- for stdout)
   --start ISO8601       virtual start time, overriding the scenario's `start`
                         (default: the scenario's, else now)
+  modem:
+  --link PATH           symlink to the modem's device (a stale symlink is replaced)
+  --outbox FILE         JSON lines {"ts","to","text"} of the SMS sent, appended
+  --control FIFO        control commands, one per line (created if missing)
 
-Every published message is printed as `<virtual time>  <topic>  <payload>`.
-Exit status: 0 done, 1 broker or file failure, 2 bad command line or scenario.
+Every published message is printed as `<virtual time>  <topic>  <payload>`, every SMS the
+modem sends as `SMS to <number> : <text>`.
+Exit status: 0 done, 1 broker, device or file failure, 2 bad command line or scenario.
 )";
 
 struct Parsed {
@@ -380,6 +403,67 @@ int command_events(std::span<const std::string> args, std::ostream& out) {
   return kExitOk;
 }
 
+int command_modem(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  const auto parsed = parse_args(args, {"link", "outbox", "control", "quiet", "help"}, "modem");
+  if (parsed.help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (!parsed.positional.empty()) {
+    throw UsageError{fmt::format("unexpected argument '{}'", parsed.positional.front())};
+  }
+  ModemServerOptions options;
+  options.link = require(parsed, "link");
+  options.outbox = require(parsed, "outbox");
+  if (auto control = parsed.get("control")) {
+    if (control->empty()) throw UsageError{"--control needs a path"};
+    options.control = *control;
+  }
+  options.quiet = parsed.has("quiet");
+  return run_modem(options, out, err) == 0 ? kExitOk : kExitFailure;
+}
+
+// The command words are taken as they are (a reply text may start with "--").
+int command_modem_ctl(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (args.size() < 2) throw UsageError{"usage: homesafe-sim modem-ctl FIFO COMMAND..."};
+  std::string line;
+  for (const auto& word : args.subspan(1)) {
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  const int code = send_modem_control(args[0], line, err);
+  return code == 0 ? kExitOk : code == 2 ? kExitUsage : kExitFailure;
+}
+
+int command_webhook_receiver(std::span<const std::string> args, std::ostream& out) {
+  const auto parsed =
+      parse_args(args, {"port", "port-file", "fail-first", "quiet", "help"}, "webhook-receiver");
+  if (parsed.help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  WebhookReceiverOptions options;
+  auto number = [&](const char* name, int max) {
+    const auto text = parsed.get(name);
+    if (!text) return 0;
+    int value = -1;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size() || value < 0 || value > max) {
+      throw UsageError{fmt::format("--{} needs a number from 0 to {}", name, max)};
+    }
+    return value;
+  };
+  options.port = number("port", 65535);
+  options.fail_first = number("fail-first", 1000);
+  if (auto file = parsed.get("port-file")) options.port_file = *file;
+  options.quiet = parsed.has("quiet");
+  return run_webhook_receiver(options, out) == 0 ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -402,6 +486,9 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     if (command == "press") return command_press(rest, out);
     if (command == "run") return command_run(rest, out, err);
     if (command == "events") return command_events(rest, out);
+    if (command == "modem") return command_modem(rest, out, err);
+    if (command == "modem-ctl") return command_modem_ctl(rest, out, err);
+    if (command == "webhook-receiver") return command_webhook_receiver(rest, out);
     throw UsageError{fmt::format("unknown command '{}'", command)};
   } catch (const UsageError& error) {
     err << "homesafe-sim: " << error.message << "\n(see homesafe-sim --help)\n";
