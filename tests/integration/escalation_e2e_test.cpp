@@ -114,3 +114,64 @@ TEST_F(EscalationE2E, DoublePressByTheCaregiverOnSiteStopsTheLadder) {
 
 }  // namespace
 }  // namespace homesafe
+
+namespace homesafe {
+namespace {
+
+constexpr const char* kSmsConfig =
+    R"(household: {id: h001, name: "3组 王奶奶", timezone: Asia/Shanghai}
+broker: {url: "@URL@", keepalive: 5s}
+storage: {path: "@DB@"}
+devices:
+  - {id: bedroom-sos, kind: call_button, location: 卧室}
+contacts:
+  - {id: li, name: 李阿姨, role: caregiver, channels: [{type: sms, number: "+8613800000001"}]}
+notify:
+  modem: {device: "@DIR@/modem"}
+)";
+
+// The caregiver's phone is the simulated 4G modem: the SMS arrives there and her reply "1"
+// acknowledges the alert.
+class SmsE2E : public test::GatewayFixture {
+ protected:
+  std::string config_template() const override {
+    std::string text = kSmsConfig;
+    text.replace(text.find("@DIR@"), 5, dir_.path().string());
+    return text;
+  }
+};
+
+TEST_F(SmsE2E, TheCaregiverGetsAnSmsAndRepliesOneToAcknowledge) {
+  test::Process modem({HOMESAFE_SIM_BIN, "modem", "--link", (dir_ / "modem").string(), "--outbox",
+                       (dir_ / "sms.jsonl").string(), "--control", (dir_ / "modem.ctl").string()});
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(dir_ / "modem"); }))
+      << modem.describe();
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online());
+  sim({"press", "call-button", "--broker", broker_.url(), "--topic",
+       "homesafe/h001/dev/bedroom-sos", "--quiet"});
+  ASSERT_TRUE(wait_alert("call", "open"));
+  ASSERT_TRUE(test::wait_until([&] {
+    return test::read_file(dir_ / "sms.jsonl").find("紧急呼叫") != std::string::npos;
+  })) << modem.describe()
+      << gateway->describe();
+  const auto sms = nlohmann::json::parse(test::read_file(dir_ / "sms.jsonl"));
+  EXPECT_EQ(sms["to"], "+8613800000001");
+  EXPECT_NE(sms["text"].get<std::string>().find("回复1确认"), std::string::npos);
+
+  test::Process reply({HOMESAFE_SIM_BIN, "modem-ctl", (dir_ / "modem.ctl").string(), "reply",
+                       "+8613800000001", "1"});
+  ASSERT_EQ(reply.wait_for_exit(20s), std::optional<int>(0)) << reply.describe();
+  ASSERT_TRUE(wait_alert("call", "acknowledged")) << gateway->describe() << modem.describe();
+  gateway::Store store(db_path_.string());
+  const auto history = store.alert_events("h001-000001");
+  EXPECT_EQ(history.back().by, "li");
+  EXPECT_EQ(history.back().channel, "sms");
+  // The gateway log never shows the phone number or the text.
+  EXPECT_EQ(gateway->read_stderr().find("13800000001"), std::string::npos);
+  EXPECT_EQ(gateway->read_stderr().find("紧急呼叫"), std::string::npos);
+  ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+}
+
+}  // namespace
+}  // namespace homesafe
