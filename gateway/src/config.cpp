@@ -1523,6 +1523,15 @@ std::string ConfigError::to_string() const {
   return fmt::format("{}:{}:{}: {}", file, line, column, message);
 }
 
+std::string read_secret_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot read secret file " + path);
+  std::string secret;
+  std::getline(file, secret);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  return secret;
+}
+
 bool HoursWindow::contains(int minute_of_day) const {
   if (from_minute < to_minute) return minute_of_day >= from_minute && minute_of_day < to_minute;
   return minute_of_day >= from_minute || minute_of_day < to_minute;  // wraps past midnight

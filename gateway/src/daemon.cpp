@@ -43,15 +43,6 @@ CrashPoint crash_point_from_env() {
   return CrashPoint::none;
 }
 
-std::string read_secret_file(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw std::runtime_error("cannot read password_file " + path);
-  std::string secret;
-  std::getline(file, secret);
-  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
-  return secret;
-}
-
 class Daemon final : public HubOutput {
  public:
   Daemon(const HubConfig& config, rules::TimeZone zone)

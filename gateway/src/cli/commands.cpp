@@ -223,13 +223,19 @@ int ack(const std::string& config_path, const std::string& alert_id, const std::
     mqtt::client client(config->broker.url, config->broker.client_id + "-cli", nullptr);
     auto options = mqtt::connect_options_builder().clean_session(true).finalize();
     if (!config->broker.username.empty()) options.set_user_name(config->broker.username);
-    if (!config->broker.password.empty()) options.set_password(config->broker.password);
+    const std::string password = config->broker.password_file.empty()
+                                     ? config->broker.password
+                                     : read_secret_file(config->broker.password_file);
+    if (!password.empty()) options.set_password(password);
     client.connect(options);
     client.publish(mqtt::make_message(topics.ack(), body.dump(), 1, false));
     client.disconnect();
   } catch (const mqtt::exception& e) {
     std::cerr << "homesafe-gateway: cannot reach the broker at " << config->broker.url << ": "
               << e.what() << '\n';
+    return 1;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "homesafe-gateway: " << e.what() << '\n';
     return 1;
   }
   std::cout << "sent " << (resolve ? "resolve" : "ack") << " for " << alert_id << " by " << by

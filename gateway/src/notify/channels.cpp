@@ -1,6 +1,5 @@
 #include "homesafe/gateway/notify/channels.hpp"
 
-#include <fstream>
 #include <set>
 
 #include "homesafe/gateway/log.hpp"
@@ -8,19 +7,6 @@
 #include "homesafe/gateway/notify/webhook.hpp"
 
 namespace homesafe::gateway::notify {
-namespace {
-
-std::string read_secret(const std::string& path) {
-  if (path.empty()) return {};
-  std::ifstream file(path);
-  if (!file) throw std::runtime_error("cannot read dingtalk_secret_file " + path);
-  std::string secret;
-  std::getline(file, secret);
-  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
-  return secret;
-}
-
-}  // namespace
 
 std::map<std::string, std::unique_ptr<Notifier>> make_channel_notifiers(const HubConfig& config,
                                                                         ReplyHandler on_sms_reply) {
@@ -37,7 +23,9 @@ std::map<std::string, std::unique_ptr<Notifier>> make_channel_notifiers(const Hu
     options.max_attempts = config.notify.webhook.attempts;
     options.ca_file = config.notify.webhook.ca_file;
     if (std::string_view(type) == "dingtalk") {
-      options.dingtalk_secret = read_secret(config.notify.webhook.dingtalk_secret_file);
+      if (!config.notify.webhook.dingtalk_secret_file.empty()) {
+        options.dingtalk_secret = read_secret_file(config.notify.webhook.dingtalk_secret_file);
+      }
     }
     out[type] = std::make_unique<WebhookNotifier>(options);
   }

@@ -139,6 +139,10 @@ struct ConfigResult {
   std::vector<ConfigError> errors;
 };
 
+// The first line of a secret file (password_file, dingtalk_secret_file), without the line end.
+// Throws std::runtime_error naming the file (never its content) when it cannot be read.
+std::string read_secret_file(const std::string& path);
+
 // Parses and validates a config file. Never throws for bad input.
 ConfigResult load_config(const std::string& path);
 // Same, from text (path is only used in error messages).
