@@ -10,10 +10,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -376,6 +378,18 @@ class SmsModemTest : public ::testing::Test {
     return result;
   }
 
+  // True once this process has the simulated modem's pseudo-terminal open: the notifier's
+  // thread is connecting (it opens the port, then initialises the modem).
+  bool port_open() const {
+    std::error_code error;
+    const auto port = std::filesystem::canonical(link_, error);
+    if (error) return false;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+      if (std::filesystem::read_symlink(entry.path(), error) == port) return true;
+    }
+    return false;
+  }
+
   std::unique_ptr<SmsModemNotifier> make_notifier(SmsModemOptions opts) {
     return std::make_unique<SmsModemNotifier>(std::move(opts), recorder_.reply_handler());
   }
@@ -412,6 +426,23 @@ TEST_F(SmsModemTest, ChineseTextArrivesIntact) {
   EXPECT_THAT(sim_->read_stdout(), HasSubstr("SMS to " + kNumber + " : " + text + "\n"));
   EXPECT_EQ(recorder_.result_count("n1"), 1u);
   EXPECT_EQ(recorder_.result_count("n2"), 1u);
+}
+
+TEST_F(SmsModemTest, AMessageSentWhileTheModemIsBeingInitialisedGoesOut) {
+  auto notifier = make_notifier(options());
+  // Sent while the thread talks to the modem (ESC, AT, ATE0, ...): a command's wait takes the
+  // wake-up, yet the thread must still find the message before it sleeps for a minute.
+  ASSERT_TRUE(test::wait_until([&] { return port_open(); }, 5s, 1ms)) << sim_->describe();
+  ASSERT_FALSE(notifier->connected());
+  notifier->send(notification("n1", "卧室呼叫"), recorder_.done_for("n1"));
+  const auto result = recorder_.wait_result("n1");
+  ASSERT_TRUE(result) << sim_->describe();
+  EXPECT_TRUE(result->ok) << result->error;
+  notifier.reset();
+  const auto lines = outbox();
+  ASSERT_EQ(lines.size(), 1u) << sim_->describe();
+  EXPECT_EQ(lines[0].at("text"), "卧室呼叫");
+  EXPECT_EQ(recorder_.result_count("n1"), 1u);
 }
 
 TEST_F(SmsModemTest, RetriesAfterAFailedSend) {

@@ -668,12 +668,15 @@ struct SmsModemNotifier::Impl {
   // ------------------------------------------------------------------------------------------
   // The thread
 
-  void collect_incoming() {
+  // Moves what send() queued to `queue`; true if there was anything.
+  bool collect_incoming() {
     std::lock_guard lock(mutex);
+    const bool any = !incoming.empty();
     while (!incoming.empty()) {
       queue.push_back(std::move(incoming.front()));
       incoming.pop_front();
     }
+    return any;
   }
 
   // The oldest notification whose attempt is due, or queue.end().
@@ -719,6 +722,9 @@ struct SmsModemNotifier::Impl {
         next_health_check = Clock::now() + kHealthCheckInterval;
         continue;
       }
+      // send() may have queued a notification while a command ran (connecting, say): that
+      // command's wait_io() consumed the wake, so the idle wait below would not return for it.
+      if (collect_incoming()) continue;
       auto deadline = Clock::now() + kHealthCheckInterval;
       for (const auto& pending : queue) deadline = std::min(deadline, pending.due);
       if (fd < 0) deadline = std::min(deadline, reopen_at);
