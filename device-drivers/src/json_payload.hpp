@@ -1,17 +1,28 @@
 #pragma once
-// Shared payload helpers for the JSON formats that use Zigbee2MQTT's key names (native,
-// zigbee2mqtt). One place decides what a `smoke` or a `battery` key means.
+// Shared payload helpers for every driver. One place decides what a `smoke` or a `battery` key
+// means, which numbers are plausible, how readings from several keys merge, and how deep a JSON
+// payload may nest.
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "homesafe/drivers/reading.hpp"
 
 namespace homesafe::drivers::detail {
 
-// Parses a payload that must be a JSON object; on failure records `malformed` and returns
-// nullopt. Never throws.
+// JSON payloads nesting deeper than this are rejected before parsing, so that no later
+// operation on the parsed tree (copy, compare, destroy) recurses deeper than this.
+inline constexpr int kMaxJsonDepth = 20;
+
+// True when no array/object in `payload` nests deeper than `max_depth`. Linear, no allocation;
+// brackets inside strings are skipped.
+bool nesting_within(std::string_view payload, int max_depth);
+
+// Parses a payload that must be a JSON object; on failure records `malformed` (key "depth"
+// when it nests too deeply) and returns nullopt. Never throws.
 std::optional<nlohmann::json> parse_object(std::string_view payload, DecodeResult& out);
 
 // Reads every Zigbee2MQTT-named key of `object` that this project understands into readings.
@@ -21,7 +32,62 @@ void read_z2m_keys(const nlohmann::json& object, DecodeResult& out);
 // Reads the optional `ts` key (Unix milliseconds).
 void read_timestamp(const nlohmann::json& object, DecodeResult& out);
 
-// "online" / "offline" as plain text or {"state": "online"} JSON.
+// "online" / "offline" as plain text or {"state": "online"} JSON (case-insensitive, so that
+// Tasmota's "Online"/"Offline" LWT reads too).
 void read_availability(std::string_view payload, DecodeResult& out);
+
+// --- merging readings ----------------------------------------------------------------------
+// A message may say the same thing under several keys (Tuya `smoke` and `smoke_state`, IAS
+// `battery_low` and `battery_defect`). Each capability appears at most once in a result.
+
+// Adds a boolean; if the capability is already there, the result is true when either is true
+// (an alarm under any key is an alarm).
+void put_flag(DecodeResult& out, Capability capability, bool value);
+// Adds a number unless the capability is already there (the first key wins).
+void put_number(DecodeResult& out, Capability capability, double value);
+// Adds a text value unless the capability is already there.
+void put_text(DecodeResult& out, Capability capability, std::string value);
+// Removes the capability's reading, if any.
+void drop(DecodeResult& out, Capability capability);
+
+void add_problem(DecodeResult& out, DecodeError error, std::string_view key = {});
+
+// --- typed access ---------------------------------------------------------------------------
+
+struct Range {
+  double min;
+  double max;
+};
+// The plausible range of a numeric capability (power in W, energy in kWh, litres, °C, %).
+Range plausible_range(Capability capability);
+
+// The number at `key` of `object`: nullopt when missing or null; a non-number is `wrong_type`,
+// a non-finite value or one outside [range.min, range.max] is `not_a_number` (problems are
+// recorded under `problem_key`, default `key`).
+std::optional<double> number_at(const nlohmann::json& object, std::string_view key, Range range,
+                                DecodeResult& out, std::string_view problem_key = {});
+// The boolean at `key`: nullopt when missing or null; anything else is `wrong_type`.
+std::optional<bool> bool_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
+                            std::string_view problem_key = {});
+// The string at `key`: nullptr when missing or null; a non-string is `wrong_type`.
+const std::string* string_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
+                             std::string_view problem_key = {});
+
+// A JSON number as a plain number (nullopt for anything else or a non-finite value).
+std::optional<double> as_number(const nlohmann::json& value);
+
+// --- text -----------------------------------------------------------------------------------
+
+bool starts_with(std::string_view text, std::string_view prefix);
+bool ends_with(std::string_view text, std::string_view suffix);
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view text);
+// Strictly a decimal number (optional sign, digits, fraction, exponent) with nothing else.
+// "nan", "inf", "" and "12abc" give nullopt.
+std::optional<double> parse_decimal(std::string_view text);
+
+// Unix milliseconds of an ISO 8601 date-time with a zone ("2026-11-01T07:00:00+08:00",
+// "2026-10-31T23:00:00.123Z"). Without a zone the instant is unknown: nullopt.
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
 
 }  // namespace homesafe::drivers::detail

@@ -6,7 +6,7 @@
 namespace homesafe::drivers {
 namespace {
 
-constexpr std::array<std::pair<Capability, std::string_view>, 17> kCapabilityNames{{
+constexpr std::array<std::pair<Capability, std::string_view>, 18> kCapabilityNames{{
     {Capability::smoke, "smoke"},
     {Capability::gas, "gas"},
     {Capability::carbon_monoxide, "carbon_monoxide"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<Capability, std::string_view>, 17> kCapabilityNam
     {Capability::tamper, "tamper"},
     {Capability::self_test, "test"},
     {Capability::availability, "availability"},
+    {Capability::device_fault, "device_fault"},
 }};
 
 }  // namespace

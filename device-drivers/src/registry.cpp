@@ -3,14 +3,25 @@
 #include <array>
 
 #include "homesafe/drivers/driver.hpp"
+#include "homesafe/drivers/esphome.hpp"
 #include "homesafe/drivers/native.hpp"
+#include "homesafe/drivers/shelly.hpp"
+#include "homesafe/drivers/tasmota.hpp"
+#include "homesafe/drivers/wmbusmeters.hpp"
+#include "homesafe/drivers/zigbee2mqtt.hpp"
 
 namespace homesafe::drivers {
 namespace {
 
 const NativeDriver kNative;
+const Zigbee2MqttDriver kZigbee2Mqtt;
+const TasmotaDriver kTasmota;
+const ShellyDriver kShelly;
+const EsphomeDriver kEsphome;
+const WmbusmetersDriver kWmbusmeters;
 
-constexpr std::array<const Driver*, 1> kDrivers{&kNative};
+constexpr std::array<const Driver*, 6> kDrivers{&kNative, &kZigbee2Mqtt, &kTasmota,
+                                                &kShelly, &kEsphome,     &kWmbusmeters};
 
 }  // namespace
 

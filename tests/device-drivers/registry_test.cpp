@@ -15,6 +15,10 @@ TEST(Registry, FindsDriversByFormat) {
   ASSERT_NE(find_driver("native"), nullptr);
   EXPECT_EQ(find_driver("native")->format(), "native");
   EXPECT_EQ(find_driver("no-such-format"), nullptr);
+  for (const auto* format : {"zigbee2mqtt", "tasmota", "shelly", "esphome", "wmbusmeters"}) {
+    ASSERT_NE(find_driver(format), nullptr) << format;
+    EXPECT_EQ(find_driver(format)->format(), format);
+  }
 }
 
 TEST(Registry, FormatsAreUnique) {

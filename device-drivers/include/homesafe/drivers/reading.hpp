@@ -29,6 +29,7 @@ enum class Capability : std::uint8_t {
   tamper,           // bool
   self_test,        // bool: the device reports a self-test (its alarm flags are a test)
   availability,     // bool: true = online
+  device_fault,     // bool: the device reports a fault of its own (sensor trouble, meter dry)
 };
 
 std::string_view to_string(Capability capability);
