@@ -2,12 +2,23 @@
 
 #include <charconv>
 #include <string>
+#include <variant>
+
+#include "homesafe/rules/edge.hpp"
 
 namespace homesafe::rules {
 
 void DeviceFaultRule::on_message(const Observation& observation, RuleState& state,
                                  std::vector<RuleEvent>& out) {
   const auto& device = observation.device;
+  // A fault the device reports itself (a smoke sensor's `trouble`, a meter's ERROR status).
+  if (const auto* reported = observation.decoded.find(drivers::Capability::device_fault)) {
+    const Edge edge = update_edge(state, "device_fault/" + device.id + "/reported",
+                                  std::get<bool>(reported->value));
+    if (auto signal = signal_for(edge)) {
+      out.push_back({*signal, AlertKind::device_fault, device.id, "reported by the device"});
+    }
+  }
   if (!drivers::is_alarm_class(device.kind)) return;
 
   const std::string key = "device_fault/" + device.id + "/bad_in_a_row";

@@ -44,6 +44,16 @@ TEST_F(DeviceFaultRuleTest, CountSurvivesRestart) {
   EXPECT_EQ(harness.send(gas, {}, {{DecodeError::malformed, {}}}).size(), 1u);
 }
 
+TEST_F(DeviceFaultRuleTest, AFaultTheDeviceReportsItself) {
+  const auto meter = test::device("meter", DeviceKind::water_meter);
+  auto out = harness.send(meter, {test::flag(Capability::device_fault, true)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].signal, Signal::raise);
+  EXPECT_EQ(out[0].kind, AlertKind::device_fault);
+  EXPECT_EQ(harness.send(meter, {test::flag(Capability::device_fault, false)}).at(0).signal,
+            Signal::clear);
+}
+
 TEST_F(DeviceFaultRuleTest, OnlyAlarmClassDevices) {
   const auto meter = test::device("meter", DeviceKind::water_meter);
   for (int i = 0; i < 5; ++i) {
