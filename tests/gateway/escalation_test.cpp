@@ -94,8 +94,8 @@ class LadderHarness {
 TEST(Escalation, EmergencyLadderDefaults) {
   LadderHarness h(config_with(), ":memory:", kMorning);
   h.device("kitchen-smoke", R"({"smoke":true})");
-  EXPECT_EQ(h.sent(), (std::vector<std::string>{"h001-000001-s0r0-li-mqtt",
-                                                "h001-000001-s0r0-li-sms"}));
+  EXPECT_EQ(h.sent(),
+            (std::vector<std::string>{"h001-000001-s0r0-li-mqtt", "h001-000001-s0r0-li-sms"}));
   h.advance(3min - 1ms);
   EXPECT_EQ(h.sent().size(), 2u) << "nothing before 3 minutes";
   h.advance(1ms);
@@ -217,8 +217,8 @@ TEST_F(EscalationRestart, AfterAPowerCutOverdueStepsFireAtOnceInOrder) {
   // Ten minutes later, after a reboot: monotonic time restarted, the wall clock is synced.
   LadderHarness h(config_with(), path_, kMorning + 10 * 60'000, "boot-2", 5'000);
   h.hub_.on_tick(h.clock_.now());
-  EXPECT_EQ(h.sent(), (std::vector<std::string>{"h001-000001-s1r0-son-mqtt",
-                                                "h001-000001-s2r0-desk-mqtt"}));
+  EXPECT_EQ(h.sent(),
+            (std::vector<std::string>{"h001-000001-s1r0-son-mqtt", "h001-000001-s2r0-desk-mqtt"}));
   h.advance(1min - 1ms);
   EXPECT_EQ(h.sent().size(), 2u);
   h.advance(1ms);  // 11 minutes after opening: the first reminder
@@ -245,8 +245,7 @@ TEST(Escalation, SmsReplyAcknowledgesTheLatestAlertSentToThatNumber) {
   h.device("bedroom-sos", R"({"action":"sos"})");
   EXPECT_EQ(h.hub_.on_sms_reply("+8613900000099", "1", h.clock_.now()),
             AckOutcome::unknown_contact);
-  EXPECT_EQ(h.hub_.on_sms_reply("13800000000", "好的?", h.clock_.now()),
-            AckOutcome::unknown_alert);
+  EXPECT_EQ(h.hub_.on_sms_reply("13800000000", "好的?", h.clock_.now()), AckOutcome::unknown_alert);
   EXPECT_EQ(h.hub_.on_sms_reply("13800000000", " 1\r\n", h.clock_.now()), AckOutcome::applied);
   auto alert = h.store_.find_alert(h.first_alert());
   EXPECT_EQ(alert->state, AlertState::acknowledged);
@@ -267,7 +266,8 @@ TEST(Escalation, DoublePressOnTheButtonIsTheCaregiverOnSite) {
 
 TEST(Escalation, MessagesAreShortChineseAndSay) {
   auto config = config_with();
-  config.household.name = "某某县某某镇某某村第三村民小组王某某奶奶家（独居，需重点关照的特困老人）";
+  config.household.name =
+      "某某县某某镇某某村第三村民小组王某某奶奶家（独居，需重点关照的特困老人）";
   LadderHarness h(config, ":memory:", kMorning);
   h.device("kitchen-smoke", R"({"smoke":true})");
   for (const auto& n : h.output_.notifications) {

@@ -56,8 +56,8 @@ TEST(Replay, EveryOutputLineFollowsTheContract) {
   while (std::getline(lines, line)) {
     const auto j = nlohmann::json::parse(line);
     if (j["type"] == "notification") {
-      for (const char* key : {"ts", "notification_id", "alert_id", "recipient", "role", "channel",
-                              "step", "text"}) {
+      for (const char* key :
+           {"ts", "notification_id", "alert_id", "recipient", "role", "channel", "step", "text"}) {
         EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
       }
       ++notifications;
