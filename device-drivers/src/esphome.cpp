@@ -151,27 +151,9 @@ std::string_view EsphomeDriver::format() const {
 }
 
 std::span<const Capability> EsphomeDriver::exposes(DeviceKind kind) const {
-  switch (kind) {
-    case DeviceKind::smoke:
-    case DeviceKind::gas:
-    case DeviceKind::co:
-    case DeviceKind::water_leak:
-      return kHazard;
-    case DeviceKind::call_button:
-      return kButton;
-    case DeviceKind::contact:
-      return kContact;
-    case DeviceKind::motion:
-    case DeviceKind::occupancy:
-      return kMotion;
-    case DeviceKind::plug:
-      return kPlug;
-    case DeviceKind::water_meter:
-      return kWater;
-    case DeviceKind::temperature:
-      return kTemperature;
-  }
-  return {};
+  static constexpr detail::ExposesTable kExposes{kHazard, kButton, kContact,    kMotion,
+                                                 kPlug,   kWater,  kTemperature};
+  return kExposes.by_kind(kind);
 }
 
 std::vector<std::string> EsphomeDriver::topics(const DeviceConfig& device) const {

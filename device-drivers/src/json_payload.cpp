@@ -351,4 +351,28 @@ std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
   return seconds * 1'000 + millis;
 }
 
+std::span<const Capability> ExposesTable::by_kind(DeviceKind kind) const {
+  switch (kind) {
+    case DeviceKind::smoke:
+    case DeviceKind::gas:
+    case DeviceKind::co:
+    case DeviceKind::water_leak:
+      return hazard;
+    case DeviceKind::call_button:
+      return button;
+    case DeviceKind::contact:
+      return contact;
+    case DeviceKind::motion:
+    case DeviceKind::occupancy:
+      return motion;
+    case DeviceKind::plug:
+      return plug;
+    case DeviceKind::water_meter:
+      return water;
+    case DeviceKind::temperature:
+      return temperature;
+  }
+  return {};
+}
+
 }  // namespace homesafe::drivers::detail

@@ -6,12 +6,27 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "homesafe/drivers/device.hpp"
 #include "homesafe/drivers/reading.hpp"
 
 namespace homesafe::drivers::detail {
+
+// What a format exposes for each group of device kinds (the driver's constant "exposes" table).
+struct ExposesTable {
+  std::span<const Capability> hazard;  // smoke, gas, co, water_leak
+  std::span<const Capability> button;
+  std::span<const Capability> contact;
+  std::span<const Capability> motion;  // motion, occupancy
+  std::span<const Capability> plug;
+  std::span<const Capability> water;
+  std::span<const Capability> temperature;
+
+  std::span<const Capability> by_kind(DeviceKind kind) const;
+};
 
 // JSON payloads nesting deeper than this are rejected before parsing, so that no later
 // operation on the parsed tree (copy, compare, destroy) recurses deeper than this.

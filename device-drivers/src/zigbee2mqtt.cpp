@@ -176,27 +176,9 @@ std::string_view Zigbee2MqttDriver::format() const {
 }
 
 std::span<const Capability> Zigbee2MqttDriver::exposes(DeviceKind kind) const {
-  switch (kind) {
-    case DeviceKind::smoke:
-    case DeviceKind::gas:
-    case DeviceKind::co:
-    case DeviceKind::water_leak:
-      return kHazard;
-    case DeviceKind::call_button:
-      return kButton;
-    case DeviceKind::contact:
-      return kContact;
-    case DeviceKind::motion:
-    case DeviceKind::occupancy:
-      return kMotion;
-    case DeviceKind::plug:
-      return kPlug;
-    case DeviceKind::water_meter:
-      return kBattery;
-    case DeviceKind::temperature:
-      return kTemperature;
-  }
-  return {};
+  static constexpr detail::ExposesTable kExposes{kHazard, kButton,  kContact,    kMotion,
+                                                 kPlug,   kBattery, kTemperature};
+  return kExposes.by_kind(kind);
 }
 
 std::vector<std::string> Zigbee2MqttDriver::topics(const DeviceConfig& device) const {
