@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "homesafe/gateway/store.hpp"
+#include "homesafe/rules/time_zone.hpp"
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/publisher.hpp"
@@ -120,6 +121,20 @@ class GatewayFixture : public ::testing::Test {
       if (j.is_object()) out.push_back(j.value("notification_id", ""));
     }
     return out;
+  }
+
+  // How long after its alert opened the gateway created a notification (from the timestamps in
+  // its payload, so that the test's own polling delays do not count); -1 if not seen.
+  std::int64_t notification_delay_ms(const std::string& id) const {
+    for (const auto& m : watcher_->messages()) {
+      if (m.topic != "homesafe/h001/notify") continue;
+      auto j = nlohmann::json::parse(m.payload, nullptr, false);
+      if (!j.is_object() || j.value("notification_id", "") != id) continue;
+      const auto created = rules::parse_iso8601_ms(j.value("ts", ""));
+      const auto opened = rules::parse_iso8601_ms(j.value("opened_at", ""));
+      if (created && opened) return *created - *opened;
+    }
+    return -1;
   }
 
   bool wait_notification(const std::string& id) {
