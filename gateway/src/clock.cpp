@@ -12,8 +12,13 @@ Instant SystemClock::now() const {
   Instant instant;
   instant.wall_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   instant.mono_ms = duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-  timex tx{};
-  instant.wall_synced = ntp_adjtime(&tx) != TIME_ERROR;
+  // The kernel's NTP state changes rarely: ask at most once a second, not for every message.
+  if (!synced_checked_at_ms_ || instant.mono_ms - *synced_checked_at_ms_ >= 1000) {
+    timex tx{};
+    wall_synced_ = ntp_adjtime(&tx) != TIME_ERROR;
+    synced_checked_at_ms_ = instant.mono_ms;
+  }
+  instant.wall_synced = wall_synced_;
   return instant;
 }
 

@@ -98,7 +98,7 @@ class Daemon final : public HubOutput {
     notifiers_.clear();  // before the client: the MQTT notifier publishes through it
     client_.reset();
     log::info("stopped");
-    return exit_code_;
+    return 0;
   }
 
   // HubOutput: publish every committed alert change, retained; mark it published on PUBACK.
@@ -319,7 +319,6 @@ class Daemon final : public HubOutput {
   bool connected_ = false;
   bool stopping_ = false;
   std::atomic<bool> io_stopped_{false};
-  int exit_code_ = 0;
   std::int64_t housekeeping_ticks_ = 0;
 };
 

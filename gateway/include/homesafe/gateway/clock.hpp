@@ -2,6 +2,7 @@
 // Time is injected: the daemon uses the system clocks, tests and replay a manual clock.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "homesafe/rules/rule.hpp"
@@ -18,9 +19,14 @@ class Clock {
 
 // std::chrono::system_clock for wall time, steady_clock for monotonic time, and the kernel's
 // NTP state for whether the wall clock can be trusted.
+// Not thread-safe: the daemon calls it from its event-loop thread only.
 class SystemClock final : public Clock {
  public:
   Instant now() const override;
+
+ private:
+  mutable std::optional<std::int64_t> synced_checked_at_ms_;
+  mutable bool wall_synced_ = false;
 };
 
 // This boot of the machine (/proc/sys/kernel/random/boot_id): monotonic times persisted under
