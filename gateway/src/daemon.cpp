@@ -51,6 +51,7 @@ class Daemon final : public HubOutput {
         hub_(config, store_, *this, std::move(zone), read_boot_id()),
         signals_(io_, SIGINT, SIGTERM),
         reconnect_timer_(io_),
+        connect_timer_(io_),
         rule_timer_(io_),
         housekeeping_timer_(io_),
         shutdown_timer_(io_),
@@ -88,7 +89,7 @@ class Daemon final : public HubOutput {
     });
     log::info("homesafe-gateway {} starting: household {}, broker {}", HOMESAFE_VERSION,
               config_.household.id, config_.broker.url);
-    client_->connect();
+    start_connect();
     watchdog_.ready();
     schedule_housekeeping();
     schedule_rule_timer();
@@ -183,9 +184,22 @@ class Daemon final : public HubOutput {
     });
   }
 
+  // One connection attempt, with a deadline of our own: an attempt that reports neither success
+  // nor failure must not leave the hub disconnected for good.
+  void start_connect() {
+    client_->connect();
+    connect_timer_.expires_after(kConnectDeadline);
+    connect_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || connected_ || stopping_) return;
+      on_connection_lost("connect attempt did not finish in time");
+    });
+  }
+
   void on_connected() {
     if (stopping_) return;
     connected_ = true;
+    connect_timer_.cancel();
+    reconnect_timer_.cancel();
     if (!pending_dispatched_) {
       // Notifications committed before a crash but never confirmed: send them again with the
       // same ids, so receivers recognise a retry.
@@ -212,6 +226,7 @@ class Daemon final : public HubOutput {
 
   void on_connection_lost(const std::string& reason) {
     connected_ = false;
+    connect_timer_.cancel();
     if (stopping_) return;
     backoff_ = backoff_.count() == 0 ? kMinBackoff : std::min(backoff_ * 2, kMaxBackoff);
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
@@ -219,7 +234,7 @@ class Daemon final : public HubOutput {
     log::warn("mqtt: {}; reconnecting in {} ms", reason, delay.count());
     reconnect_timer_.expires_after(delay);
     reconnect_timer_.async_wait([this](const boost::system::error_code& error) {
-      if (!error && !stopping_) client_->connect();
+      if (!error && !stopping_ && !connected_) start_connect();
     });
   }
 
@@ -277,6 +292,7 @@ class Daemon final : public HubOutput {
     stopping_ = true;
     watchdog_.stopping();
     reconnect_timer_.cancel();
+    connect_timer_.cancel();
     rule_timer_.cancel();
     housekeeping_timer_.cancel();
     hub_.flush_telemetry();
@@ -298,6 +314,8 @@ class Daemon final : public HubOutput {
 
   static constexpr milliseconds kMinBackoff{1000};
   static constexpr milliseconds kMaxBackoff{60'000};
+  // Paho's own connect timeout is 10 s; past this the attempt is given up on.
+  static constexpr milliseconds kConnectDeadline{20'000};
 
   const HubConfig& config_;
   asio::io_context io_;
@@ -310,6 +328,7 @@ class Daemon final : public HubOutput {
   SystemdNotifier watchdog_;
   asio::signal_set signals_;
   asio::steady_timer reconnect_timer_;
+  asio::steady_timer connect_timer_;
   asio::steady_timer rule_timer_;
   asio::steady_timer housekeeping_timer_;
   asio::steady_timer shutdown_timer_;
