@@ -86,6 +86,21 @@ bool resolves_when_clear(AlertKind kind) {
     case AlertKind::low_battery:
     case AlertKind::tamper:
     case AlertKind::hub_offline:
+    case AlertKind::water_running:
+    case AlertKind::power_running:
+    case AlertKind::temperature:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_person_related(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::no_water:
+    case AlertKind::inactivity:
+    case AlertKind::routine_deviation:
+    case AlertKind::night_door:
       return true;
     default:
       return false;

@@ -1,5 +1,7 @@
 #include "homesafe/rules/rule.hpp"
 
+#include <charconv>
+#include <string>
 #include <utility>
 
 #include "homesafe/rules/edge.hpp"
@@ -16,6 +18,8 @@ std::string_view to_string(Signal signal) {
       return "clear";
     case Signal::record:
       return "record";
+    case Signal::suppressed:
+      return "suppressed";
   }
   return "unknown";
 }
@@ -38,6 +42,29 @@ void RuleState::erase(std::string_view key) {
   if (it == values_.end()) return;
   values_.erase(it);
   changes_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+std::optional<std::int64_t> RuleState::get_int(std::string_view key) const {
+  auto text = get(key);
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
+}
+
+void RuleState::set_int(std::string_view key, std::int64_t value) {
+  set(key, std::to_string(value));
+}
+
+std::vector<std::pair<std::string, std::string>> RuleState::with_prefix(
+    std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = values_.lower_bound(prefix); it != values_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    out.emplace_back(it->first, it->second);
+  }
+  return out;
 }
 
 void RuleState::load(std::string key, std::string value) {

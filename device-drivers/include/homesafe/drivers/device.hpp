@@ -1,6 +1,7 @@
 #pragma once
 // What the gateway knows about one configured device.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,11 @@ struct DeviceConfig {
   // For call buttons: the `action` values that mean "call for help". Empty means the default
   // for the kind: sos, emergency, single, press, long.
   std::vector<std::string> call_actions;
+  // For the anomaly rules:
+  bool entrance = false;                   // contact: the household's entrance door
+  std::optional<bool> activity;            // shows a sign of life (default by kind)
+  std::optional<double> high_power_w;      // plug: at or above this, "high power" (stove, heater)
+  std::optional<std::int64_t> silence_ms;  // silent longer than this: device_offline
 };
 
 // The action values that mean a call for this device (its own list or the defaults).

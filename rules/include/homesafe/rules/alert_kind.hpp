@@ -40,4 +40,8 @@ Severity severity_of(AlertKind kind);
 // someone must look.
 bool resolves_when_clear(AlertKind kind);
 
+// Person-related kinds (no water, inactivity, routine deviation, night door) pause while the
+// household is away and may go through a check-in with the resident first; hazards never pause.
+bool is_person_related(AlertKind kind);
+
 }  // namespace homesafe::rules

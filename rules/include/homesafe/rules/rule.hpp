@@ -17,11 +17,23 @@
 namespace homesafe::rules {
 
 // A moment, as both clocks see it. Durations use mono_ms; records and local-time windows use
-// wall_ms (which can jump when NTP syncs on a hub without RTC).
+// wall_ms (which can jump when NTP syncs on a hub without RTC). Rules see the engine's rule
+// clock as mono_ms: monotonic and continued across restarts (see RuleEngine::resume).
 struct Instant {
   std::int64_t wall_ms = 0;
   std::int64_t mono_ms = 0;
   bool wall_synced = true;  // false until NTP (or an RTC) has set the wall clock
+};
+
+// What the engine derives once from a message, before any rule sees it (see activity.hpp).
+struct Facts {
+  bool activity = false;  // a sign of life: motion, a door, a bed, a button, water, a switch
+  bool entrance = false;  // ... and it was the entrance door
+  // The household's previous sign of life (rule-clock ms) and whether it was the entrance door.
+  std::optional<std::int64_t> previous_activity_mono_ms;
+  bool previous_was_entrance = false;
+  std::optional<double> water_used_l;  // litres since this meter's previous reading (>= 0)
+  bool meter_reset = false;            // the meter's total went back or jumped: new baseline
 };
 
 // One decoded message of one configured device.
@@ -29,13 +41,15 @@ struct Observation {
   const drivers::DeviceConfig& device;
   const drivers::DecodeResult& decoded;
   Instant now;
+  Facts facts = {};
 };
 
 enum class Signal {
-  raise,   // the condition started: open an alert (or join the open one)
-  repeat,  // the condition is still there: join the open alert, never open a new one
-  clear,   // the condition ended
-  record,  // worth a line in the device's history, not an alert (e.g. a smoke self-test)
+  raise,       // the condition started: open an alert (or join the open one)
+  repeat,      // the condition is still there: join the open alert, never open a new one
+  clear,       // the condition ended
+  record,      // worth a line in the device's history, not an alert (e.g. a smoke self-test)
+  suppressed,  // an alert that was not raised on purpose (too short, flapping, away): counted
 };
 
 std::string_view to_string(Signal signal);
@@ -56,6 +70,12 @@ class RuleState {
   std::optional<std::string_view> get(std::string_view key) const;
   void set(std::string_view key, std::string_view value);
   void erase(std::string_view key);
+  // Integer values (times, counters); nullopt when absent or not a number.
+  std::optional<std::int64_t> get_int(std::string_view key) const;
+  void set_int(std::string_view key, std::int64_t value);
+
+  // Every key starting with `prefix`, with its value, in key order.
+  std::vector<std::pair<std::string, std::string>> with_prefix(std::string_view prefix) const;
 
   // Loads a persisted value (not a change).
   void load(std::string key, std::string value);
@@ -79,6 +99,8 @@ class Rule {
   virtual void on_tick(Instant /*now*/, RuleState& /*state*/, std::vector<RuleEvent>& /*out*/) {}
   // The monotonic time at which this rule next wants on_tick, if any.
   virtual std::optional<std::int64_t> next_deadline_mono_ms() const { return std::nullopt; }
+  // The household came back from "away" (外出/住院): start watching afresh from `now`.
+  virtual void on_away_ended(Instant /*now*/, RuleState& /*state*/) {}
 };
 
 }  // namespace homesafe::rules
