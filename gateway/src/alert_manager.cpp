@@ -101,18 +101,14 @@ void AlertManager::apply(const rules::RuleEvent& event, const rules::Instant& no
       if (alert == nullptr || !alert->condition_active) return;
       alert->condition_active = false;
       if (rules::resolves_when_clear(alert->kind)) {
-        alert->state = AlertState::resolved;
-        alert->resolved_at_ms = now.wall_ms;
-        alert->resolved_by = "system";
         const std::string id = alert->alert_id;
-        record(*alert, "resolved", now, "system", "", "condition cleared", changes);
-        log::info("alert {} resolved: condition cleared", id);
-        by_condition_.erase(existing);
-        active_.erase(id);
+        resolve_by_system(id, "condition cleared", now, changes);
       } else {
         record(*alert, "condition_cleared", now, "system", "", "", changes);
       }
       return;
+    case rules::Signal::suppressed:
+      return;  // counted by the rule engine
     case rules::Signal::record:
       store_.add_device_event(
           {now.wall_ms, event.device_id, event.detail, std::string(rules::to_string(event.kind))});
@@ -153,6 +149,21 @@ AckOutcome AlertManager::acknowledge(const AckRequest& request, const rules::Ins
   by_condition_.erase(condition_key(alert.kind, alert.device_id));
   active_.erase(it);
   return AckOutcome::applied;
+}
+
+bool AlertManager::resolve_by_system(const std::string& alert_id, const std::string& note,
+                                     const rules::Instant& now, std::vector<AlertChange>& changes) {
+  auto it = active_.find(alert_id);
+  if (it == active_.end()) return false;
+  AlertRecord& alert = it->second;
+  alert.state = AlertState::resolved;
+  alert.resolved_at_ms = now.wall_ms;
+  alert.resolved_by = "system";
+  record(alert, "resolved", now, "system", "", note, changes);
+  log::info("alert {} resolved: {}", alert_id, note);
+  by_condition_.erase(condition_key(alert.kind, alert.device_id));
+  active_.erase(it);
+  return true;
 }
 
 }  // namespace homesafe::gateway

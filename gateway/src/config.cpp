@@ -46,8 +46,8 @@ constexpr std::array<std::string_view, 2> kPowerNames{"battery", "mains"};
 constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
                                                          "mqtts", "ws",   "wss"};
 
-constexpr std::array<std::string_view, 7> kRootKeys{"household", "broker",     "storage", "devices",
-                                                    "contacts",  "escalation", "notify"};
+constexpr std::array<std::string_view, 8> kRootKeys{"household", "broker",     "storage", "devices",
+                                                    "contacts",  "escalation", "notify",  "rules"};
 constexpr std::array<std::string_view, 5> kPolicyKeys{"match", "steps", "repeat", "until", "hours"};
 constexpr std::array<std::string_view, 2> kMatchKeys{"kind", "severity"};
 constexpr std::array<std::string_view, 3> kStepKeys{"after", "wait", "notify"};
@@ -66,10 +66,16 @@ constexpr std::array<std::string_view, 7> kBrokerKeys{
 constexpr std::array<std::string_view, 4> kTlsKeys{"ca_file", "cert_file", "key_file", "verify"};
 constexpr std::array<std::string_view, 3> kStorageKeys{"path", "telemetry_retention_days",
                                                        "telemetry_max_rows"};
-constexpr std::array<std::string_view, 8> kDeviceKeys{
-    "id", "kind", "format", "topic", "location", "power", "model", "call_actions"};
+constexpr std::array<std::string_view, 12> kDeviceKeys{
+    "id",    "kind",         "format",   "topic",    "location",     "power",
+    "model", "call_actions", "entrance", "activity", "high_power_w", "silence"};
 constexpr std::array<std::string_view, 4> kContactKeys{"id", "name", "role", "channels"};
 constexpr std::array<std::string_view, 3> kChannelKeys{"type", "number", "url"};
+
+constexpr std::array<std::string_view, 12> kRulesKeys{
+    "sleep",         "night",      "flap_hold",   "no_water",       "inactivity", "water_running",
+    "power_running", "night_door", "temperature", "device_silence", "routine",    "checkin"};
+constexpr std::array<std::string_view, 4> kCheckinKeys{"wait", "topic", "payload", "retain"};
 
 constexpr std::string_view kIdRule = "1 to 64 characters from A-Z, a-z, 0-9, _ and -";
 
@@ -686,6 +692,7 @@ class Parser {
     if (const Entry* entry = fields.find("contacts")) parse_contacts(*entry);
     if (const Entry* entry = fields.find("notify")) parse_notify(*entry);
     if (const Entry* entry = fields.find("escalation")) parse_escalation(*entry);
+    if (const Entry* entry = fields.find("rules")) parse_rules(*entry);
     check_channels_have_notifiers();
     if (config_.broker.client_id.empty()) {
       config_.broker.client_id = "homesafe-" + config_.household.id;
@@ -937,6 +944,7 @@ class Parser {
     if (const Entry* entry = fields.find("call_actions")) {
       parse_call_actions(*entry, kind, device);
     }
+    parse_device_rule_keys(fields, kind, label, device);
 
     config_.devices.push_back(std::move(device));
   }
@@ -1332,10 +1340,10 @@ class Parser {
     return step;
   }
 
-  std::optional<HoursWindow> parse_hours(const Entry& entry) {
+  std::optional<HoursWindow> parse_hours(const Entry& entry, std::string_view key = "hours") {
     constexpr std::string_view kExpected = "local hours such as \"08:00-20:00\"";
     if (!entry.value.IsScalar()) {
-      type_error(entry, "hours", kExpected);
+      type_error(entry, key, kExpected);
       return std::nullopt;
     }
     const std::string text = entry.value.Scalar();
@@ -1357,10 +1365,212 @@ class Parser {
       to = minute(std::string_view(text).substr(dash + 1));
     }
     if (!from || !to || *from == *to) {
-      add(value_place(entry), fmt::format("expected {} for hours", kExpected));
+      add(value_place(entry), fmt::format("expected {} for {}", kExpected, key));
       return std::nullopt;
     }
     return HoursWindow{*from, *to};
+  }
+
+  std::optional<double> number(const Entry& entry, std::string_view key, double min, double max) {
+    if (!entry.value.IsScalar()) {
+      type_error(entry, key, "a number");
+      return std::nullopt;
+    }
+    const std::string& text = entry.value.Scalar();
+    double value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+      add(value_place(entry),
+          fmt::format("expected a number for {}, got {}", key, quote_value(text)));
+      return std::nullopt;
+    }
+    if (!(value >= min && value <= max)) {
+      add(value_place(entry), fmt::format("{} must be between {} and {}", key, min, max));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  void parse_device_rule_keys(const Fields& fields, std::optional<drivers::DeviceKind> kind,
+                              const std::string& label, drivers::DeviceConfig& device) {
+    if (const Entry* entry = fields.find("entrance")) {
+      if (auto value = boolean(*entry, "entrance")) {
+        if (*value && kind && *kind != drivers::DeviceKind::contact) {
+          add(key_place(*entry), fmt::format("entrance is only allowed for kind contact (the "
+                                             "door sensor of the entrance), not on {}",
+                                             label));
+        } else {
+          device.entrance = *value;
+        }
+      }
+    }
+    if (const Entry* entry = fields.find("activity")) {
+      if (auto value = boolean(*entry, "activity")) device.activity = *value;
+    }
+    if (const Entry* entry = fields.find("high_power_w")) {
+      if (kind && *kind != drivers::DeviceKind::plug) {
+        add(key_place(*entry), fmt::format("high_power_w is only allowed for kind plug"));
+      } else if (auto value = number(*entry, "high_power_w", 10, 10'000)) {
+        device.high_power_w = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("silence")) {
+      if (auto value =
+              duration(*entry, "silence", std::chrono::minutes(1), std::chrono::hours(24 * 7))) {
+        device.silence_ms = std::chrono::milliseconds(*value).count();
+      }
+    }
+  }
+
+  // One key of a rule's settings: its name, what it holds, and where it goes.
+  struct RuleKey {
+    std::string_view name;
+    enum class Type { duration, number, integer } type;
+    void* target;  // std::int64_t ms (duration), double (number) or int (integer)
+    double min;
+    double max;
+  };
+
+  // `<rule>: {enabled: false, ...}` or `<rule>: off`.
+  void parse_rule_section(const Entry& section, std::string_view rule, bool& enabled,
+                          std::initializer_list<RuleKey> keys) {
+    if (section.value.IsScalar()) {
+      if (auto value = boolean(section, rule)) enabled = *value;
+      return;
+    }
+    if (!section.value.IsMap()) return type_error(section, rule, "a map or true/false");
+    std::vector<std::string_view> names{"enabled"};
+    for (const auto& key : keys) names.push_back(key.name);
+    Fields fields = read_map(section.value, fmt::format("in rules {}", rule), names);
+    if (const Entry* entry = fields.find("enabled")) {
+      if (auto value = boolean(*entry, "enabled")) enabled = *value;
+    }
+    for (const auto& key : keys) {
+      const Entry* entry = fields.find(key.name);
+      if (entry == nullptr) continue;
+      const std::string full = fmt::format("{}.{}", rule, key.name);
+      switch (key.type) {
+        case RuleKey::Type::duration:
+          if (auto value =
+                  duration(*entry, full, std::chrono::seconds(static_cast<std::int64_t>(key.min)),
+                           std::chrono::seconds(static_cast<std::int64_t>(key.max)))) {
+            *static_cast<std::int64_t*>(key.target) = std::chrono::milliseconds(*value).count();
+          }
+          break;
+        case RuleKey::Type::number:
+          if (auto value = number(*entry, full, key.min, key.max)) {
+            *static_cast<double*>(key.target) = *value;
+          }
+          break;
+        case RuleKey::Type::integer:
+          if (auto value = integer(*entry, full, static_cast<std::int64_t>(key.min),
+                                   static_cast<std::int64_t>(key.max))) {
+            *static_cast<int*>(key.target) = static_cast<int>(*value);
+          }
+          break;
+      }
+    }
+  }
+
+  void parse_rules(const Entry& section) {
+    if (section.value.IsNull()) return;
+    if (!section.value.IsMap()) return type_error(section, "rules", "a map");
+    Fields fields = read_map(section.value, "in rules", kRulesKeys);
+    rules::RuleSettings& r = config_.rules;
+    using T = RuleKey::Type;
+    constexpr double kMinute = 60;
+    constexpr double kHour = 3600;
+    constexpr double kDay = 86400;
+    if (const Entry* e = fields.find("sleep")) {
+      if (auto window = parse_hours(*e, "sleep")) r.sleep = *window;
+    }
+    if (const Entry* e = fields.find("night")) {
+      if (auto window = parse_hours(*e, "night")) r.night = *window;
+    }
+    if (const Entry* e = fields.find("flap_hold")) {
+      if (auto value = duration(*e, "flap_hold", std::chrono::seconds(0), std::chrono::hours(2))) {
+        r.clear_hold_ms = std::chrono::milliseconds(*value).count();
+      }
+    }
+    if (const Entry* e = fields.find("no_water")) {
+      parse_rule_section(*e, "no_water", r.no_water.enabled,
+                         {{"after", T::duration, &r.no_water.after_ms, kHour, 7 * kDay},
+                          {"min_litres", T::number, &r.no_water.min_litres, 0, 1000}});
+    }
+    if (const Entry* e = fields.find("inactivity")) {
+      parse_rule_section(*e, "inactivity", r.inactivity.enabled,
+                         {{"after", T::duration, &r.inactivity.after_ms, 30 * kMinute, 2 * kDay},
+                          {"out_after", T::duration, &r.inactivity.out_after_ms, kHour, 3 * kDay}});
+    }
+    if (const Entry* e = fields.find("water_running")) {
+      parse_rule_section(*e, "water_running", r.water_running.enabled,
+                         {{"after", T::duration, &r.water_running.after_ms, 5 * kMinute, kDay}});
+    }
+    if (const Entry* e = fields.find("power_running")) {
+      parse_rule_section(
+          *e, "power_running", r.power_running.enabled,
+          {{"after", T::duration, &r.power_running.after_ms, 5 * kMinute, kDay},
+           {"night_after", T::duration, &r.power_running.night_after_ms, 5 * kMinute, kDay},
+           {"high_power_w", T::number, &r.power_running.high_power_w, 10, 10'000}});
+    }
+    if (const Entry* e = fields.find("night_door")) {
+      parse_rule_section(
+          *e, "night_door", r.night_door.enabled,
+          {{"no_return", T::duration, &r.night_door.no_return_ms, kMinute, 4 * kHour},
+           {"open", T::duration, &r.night_door.open_ms, kMinute, 4 * kHour}});
+    }
+    if (const Entry* e = fields.find("temperature")) {
+      parse_rule_section(*e, "temperature", r.temperature.enabled,
+                         {{"low", T::number, &r.temperature.low_c, -20, 30},
+                          {"high", T::number, &r.temperature.high_c, 15, 60},
+                          {"after", T::duration, &r.temperature.after_ms, kMinute, kDay}});
+      if (r.temperature.low_c + 2 * r.temperature.hysteresis_c >= r.temperature.high_c) {
+        add(key_place(*e), "temperature.low must be well below temperature.high");
+      }
+    }
+    if (const Entry* e = fields.find("device_silence")) {
+      parse_rule_section(
+          *e, "device_silence", r.device_silence.enabled,
+          {{"battery", T::duration, &r.device_silence.battery_ms, 10 * kMinute, 7 * kDay},
+           {"mains", T::duration, &r.device_silence.mains_ms, kMinute, 7 * kDay}});
+    }
+    if (const Entry* e = fields.find("routine")) {
+      parse_rule_section(*e, "routine", r.routine.enabled,
+                         {{"min_days", T::integer, &r.routine.min_days, 7, 60},
+                          {"factor", T::number, &r.routine.factor, 1, 5},
+                          {"margin", T::duration, &r.routine.margin_ms, 0, 6 * kHour},
+                          {"min_gap", T::duration, &r.routine.min_gap_ms, 30 * kMinute, kDay}});
+    }
+    if (const Entry* e = fields.find("checkin")) parse_checkin(*e);
+  }
+
+  void parse_checkin(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "checkin", "a map");
+    Fields fields = read_map(section.value, "in rules checkin", kCheckinKeys);
+    CheckinConfig checkin;
+    Place at = place(section.value);
+    if (const Entry* e = fields.find("wait")) {
+      if (auto value =
+              duration(*e, "checkin.wait", std::chrono::minutes(1), std::chrono::hours(2))) {
+        checkin.wait = *value;
+      }
+    }
+    if (auto topic = required_string(fields, "topic", at,
+                                     "checkin has no topic (the MQTT topic of the command)")) {
+      if (auto problem = topic_problem(*topic)) {
+        add(value_place(*fields.find("topic")),
+            fmt::format("topic {} {}", quote_value(*topic), *problem));
+      } else {
+        checkin.topic = *topic;
+      }
+    }
+    if (auto payload = required_string(fields, "payload", at, "checkin has no payload")) {
+      checkin.payload = *payload;
+    }
+    if (const Entry* e = fields.find("retain")) {
+      if (auto value = boolean(*e, "retain")) checkin.retain = *value;
+    }
+    config_.checkin = checkin;
   }
 
   void parse_notify(const Entry& section) {
@@ -1530,11 +1740,6 @@ std::string read_secret_file(const std::string& path) {
   std::getline(file, secret);
   while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
   return secret;
-}
-
-bool HoursWindow::contains(int minute_of_day) const {
-  if (from_minute < to_minute) return minute_of_day >= from_minute && minute_of_day < to_minute;
-  return minute_of_day >= from_minute || minute_of_day < to_minute;  // wraps past midnight
 }
 
 bool EscalationPolicy::matches(rules::AlertKind kind, rules::Severity alert_severity) const {

@@ -160,6 +160,13 @@ class Daemon final : public HubOutput {
           client_->publish(message, std::move(done));
         },
         [this] { return hub_.time_zone().format_iso(clock_.now().wall_ms); });
+    if (config_.checkin) {
+      notifiers_["device_command"] = std::make_unique<notify::DeviceCommandNotifier>(
+          [this](const MqttMessage& message, std::function<void(bool)> done) {
+            client_->publish(message, std::move(done));
+          },
+          config_.checkin->retain);
+    }
     for (auto& [channel, notifier] : notify::make_channel_notifiers(
              config_, [this](const std::string&from, const std::string&text) {
                asio::post(io_, [this, from, text] { hub_.on_sms_reply(from, text, clock_.now()); });

@@ -13,6 +13,9 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 
+constexpr std::string_view kResident = "resident";
+constexpr std::string_view kDeviceCommand = "device_command";
+
 EscalationPolicy policy(std::optional<rules::Severity> severity, std::vector<EscalationStep> steps,
                         std::optional<milliseconds> repeat) {
   EscalationPolicy p;
@@ -58,13 +61,38 @@ Escalator::Escalator(const HubConfig& config, Store& store, const rules::TimeZon
     : config_(config), store_(store), zone_(zone), boot_id_(std::move(boot_id)) {
   policies_ = config_.escalation;
   for (auto& p : default_escalation_policies(config_)) policies_.push_back(std::move(p));
+  if (config_.checkin) {
+    resident_.id = std::string(kResident);
+    resident_.channels.push_back({std::string(kDeviceCommand), config_.checkin->topic});
+    for (const auto& p : policies_) {
+      EscalationPolicy with_checkin = p;
+      with_checkin.steps = {{milliseconds(0), {std::string(kResident)}}};
+      for (auto step : p.steps) {
+        step.after += config_.checkin->wait;
+        with_checkin.steps.push_back(std::move(step));
+      }
+      checkin_policies_.push_back(std::move(with_checkin));
+    }
+  }
 }
 
 const EscalationPolicy& Escalator::policy_for(const AlertRecord& alert) const {
-  for (const auto& p : policies_) {
-    if (p.matches(alert.kind, alert.severity)) return p;
+  const bool checkin = !checkin_policies_.empty() && rules::is_person_related(alert.kind);
+  for (std::size_t i = 0; i < policies_.size(); ++i) {
+    if (policies_[i].matches(alert.kind, alert.severity)) {
+      return checkin ? checkin_policies_[i] : policies_[i];
+    }
   }
-  return policies_.back();  // the catch-all default
+  return checkin ? checkin_policies_.back() : policies_.back();  // the catch-all default
+}
+
+bool Escalator::in_checkin(const std::string& alert_id) const {
+  auto it = ladders_.find(alert_id);
+  if (it == ladders_.end() || checkin_policies_.empty()) return false;
+  const auto* first = &checkin_policies_.front();
+  const bool checkin_policy =
+      it->second.policy >= first && it->second.policy < first + checkin_policies_.size();
+  return checkin_policy && it->second.row.next_step == 1;
 }
 
 void Escalator::load(const std::map<std::string, AlertRecord>& alerts, const rules::Instant& now) {
@@ -95,6 +123,10 @@ void Escalator::load(const std::map<std::string, AlertRecord>& alerts, const rul
 std::vector<const ContactConfig*> Escalator::recipients(const EscalationStep& step) const {
   std::vector<const ContactConfig*> contacts;
   for (const auto& target : step.notify) {
+    if (target == kResident && !resident_.channels.empty()) {
+      contacts.push_back(&resident_);
+      continue;
+    }
     const auto role = role_from_string(target);
     for (const auto& contact : config_.contacts) {
       const bool wanted = role ? contact.role == *role : contact.id == target;
@@ -122,7 +154,8 @@ std::vector<notify::Notification> Escalator::notifications_for(const AlertRecord
       n.alert_id = alert.alert_id;
       n.household_id = config_.household.id;
       n.contact_id = contact->id;
-      n.role = std::string(to_string(contact->role));
+      const bool resident = contact == &resident_;
+      n.role = resident ? std::string(kResident) : std::string(to_string(contact->role));
       n.channel = channel.type;
       n.address = channel.address;
       n.step = step_index;
@@ -131,7 +164,8 @@ std::vector<notify::Notification> Escalator::notifications_for(const AlertRecord
       n.severity = std::string(rules::to_string(alert.severity));
       n.location = alert.location;
       n.ts = zone_.format_iso(alert.opened_at_ms);
-      n.text = notify::render_message(context, alert, channel.type, repeat);
+      n.text = resident ? config_.checkin->payload
+                        : notify::render_message(context, alert, channel.type, repeat);
       NotificationRow row;
       row.notification_id = n.notification_id;
       row.alert_id = n.alert_id;

@@ -54,14 +54,66 @@ std::int64_t InputErrors::total() const {
   return sum;
 }
 
+namespace {
+
+rules::HouseholdPtr household_of(const HubConfig& config, const rules::TimeZone& zone) {
+  auto household = std::make_shared<rules::Household>();
+  household->zone = zone;
+  household->devices = config.devices;
+  household->settings = config.rules;
+  return household;
+}
+
+// {"action": "away", "until": ISO 8601 or Unix ms, "by", "note"} or {"action": "home", "by"}.
+struct AwayRequest {
+  bool valid = false;
+  bool home = false;
+  std::int64_t until_ms = 0;
+  std::string by;
+  std::string note;
+};
+
+std::optional<AwayRequest> parse_away(const nlohmann::json& json) {
+  if (!json.is_object()) return std::nullopt;
+  auto action = json.find("action");
+  if (action == json.end() || !action->is_string()) return std::nullopt;
+  AwayRequest away;
+  away.home = *action == "home";
+  if (!away.home && *action != "away") return std::nullopt;
+  auto by = json.find("by");
+  if (by == json.end() || !by->is_string() || by->get<std::string>().size() > 64) return away;
+  away.by = by->get<std::string>();
+  if (auto note = json.find("note"); note != json.end() && note->is_string()) {
+    away.note = note->get<std::string>().substr(0, 200);
+  }
+  if (!away.home) {
+    auto until = json.find("until");
+    if (until == json.end()) return away;
+    if (until->is_number_integer()) {
+      away.until_ms = until->get<std::int64_t>();
+    } else if (until->is_string()) {
+      auto parsed = rules::parse_iso8601_ms(until->get<std::string>());
+      if (!parsed) return away;
+      away.until_ms = *parsed;
+    } else {
+      return away;
+    }
+  }
+  away.valid = true;
+  return away;
+}
+
+}  // namespace
+
 Hub::Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
-         std::string boot_id, std::vector<std::unique_ptr<rules::Rule>> rules)
+         std::string boot_id)
     : config_(config),
       store_(store),
       output_(output),
       time_zone_(std::move(time_zone)),
       topics_(config.household.id),
-      engine_(std::move(rules)),
+      household_(household_of(config_, time_zone_)),
+      engine_(household_, rules::default_rules(household_)),
       alerts_(config, store),
       escalator_(config, store, time_zone_, std::move(boot_id)) {
   for (const auto& device : config_.devices) {
@@ -79,6 +131,9 @@ void Hub::start(const rules::Instant& now) {
   }
   alerts_.load();
   escalator_.load(alerts_.active(), now);
+  // The rules catch up with the time the gateway was stopped (their clock continues).
+  const auto events = engine_.resume(now);
+  commit_events(events, now, Durability::full);
   log::info("hub {}: {} devices, {} active alerts, {} rule state entries", config_.household.id,
             config_.devices.size(), alerts_.active().size(), state_entries);
 }
@@ -160,6 +215,7 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
     commit_events(events, now,
                   alarm_class || !events.empty() ? Durability::full : Durability::normal);
   }
+  if (engine_.last_facts().activity && config_.checkin) resident_responded(now);
   buffer_telemetry(device, decoded, now);
   if (telemetry_.size() >= kTelemetryBatch) flush_telemetry();
 }
@@ -195,6 +251,50 @@ void Hub::emit(const std::vector<AlertChange>& changes,
                const std::vector<notify::Notification>& notifications, const rules::Instant& now) {
   for (const auto& change : changes) output_.alert_changed(change, now);
   for (const auto& notification : notifications) output_.notification_created(notification, now);
+}
+
+void Hub::resident_responded(const rules::Instant& now) {
+  std::vector<std::string> waiting;
+  for (const auto& [id, alert] : alerts_.active()) {
+    if (alert.state == AlertState::open && escalator_.in_checkin(id)) waiting.push_back(id);
+  }
+  if (waiting.empty()) return;
+  std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
+  {
+    Store::Transaction tx(store_, Durability::full);
+    for (const auto& id : waiting)
+      alerts_.resolve_by_system(id, "resident responded", now, changes);
+    escalate(changes, now, notifications);
+    tx.commit();
+  }
+  emit(changes, notifications, now);
+}
+
+void Hub::set_away(std::int64_t until_wall_ms, const std::string& by, const std::string& note,
+                   const rules::Instant& now) {
+  engine_.set_away(until_wall_ms, now);
+  log::info("household {}: away until {} (set by {})", config_.household.id,
+            time_zone_.format_iso(until_wall_ms), by);
+  std::string detail = "until=" + time_zone_.format_iso(until_wall_ms) + " by=" + by;
+  if (!note.empty()) detail += " note=" + note;
+  commit_household_event(detail, "away", now);
+}
+
+void Hub::end_away(const std::string& by, const rules::Instant& now) {
+  engine_.end_away(now);
+  log::info("household {}: back home (set by {})", config_.household.id, by);
+  commit_household_event("by=" + by, "home", now);
+}
+
+void Hub::commit_household_event(const std::string& detail, const std::string& kind,
+                                 const rules::Instant& now) {
+  Store::Transaction tx(store_, Durability::full);
+  store_.add_device_event({now.wall_ms, "household", detail, kind});
+  for (const auto& [key, value] : engine_.state().take_changes()) {
+    store_.put_rule_state(key, value);
+  }
+  tx.commit();
 }
 
 void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
@@ -235,6 +335,24 @@ std::int64_t Hub::prune_telemetry(const rules::Instant& now) {
 
 AckOutcome Hub::on_ack_message(std::string_view payload, const rules::Instant& now) {
   auto json = nlohmann::json::parse(payload, nullptr, false);
+  if (auto away = parse_away(json)) {
+    if (!away->valid || config_.find_contact(away->by) == nullptr) {
+      reject("ack", drivers::DecodeError::malformed, away->valid ? "unknown_contact" : "away", now);
+      return away->valid ? AckOutcome::unknown_contact : AckOutcome::unknown_alert;
+    }
+    constexpr std::int64_t kMaxAwayMs = 90LL * 86'400'000;
+    if (!away->home && away->until_ms > now.wall_ms + kMaxAwayMs) {
+      log::warn("away request by {} refused: more than 90 days ahead", away->by);
+      reject("ack", drivers::DecodeError::malformed, "away_too_long", now);
+      return AckOutcome::unknown_alert;
+    }
+    if (away->home) {
+      end_away(away->by, now);
+    } else {
+      set_away(away->until_ms, away->by, away->note, now);
+    }
+    return AckOutcome::applied;
+  }
   AckRequest request;
   request.channel = "mqtt";
   bool ok = json.is_object() && json.contains("alert_id") && json["alert_id"].is_string() &&

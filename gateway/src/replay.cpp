@@ -147,6 +147,7 @@ ReplayStats run_replay(const HubConfig& config, std::istream& in, std::ostream& 
   }
   hub.flush_telemetry();
   stats.outputs = output.count();
+  stats.suppressed = hub.suppressed();
   out.flush();
   return stats;
 }

@@ -286,7 +286,7 @@ TEST(ConfigFile, UnknownTopLevelKeyListsAllowedKeys) {
   ConfigResult result = parse(kHousehold + kStorage + kDevices + kContacts + "x_y: 1\n");
   expect_one_error(result, 7, 1,
                    "unknown key \"x_y\" at the top level (allowed: household, broker, storage, "
-                   "devices, contacts, escalation, notify)");
+                   "devices, contacts, escalation, notify, rules)");
 }
 
 TEST(ConfigFile, UnknownKeyGetsDidYouMean) {
@@ -902,6 +902,99 @@ TEST(ConfigRobustness, EveryPrefixOfTheExampleIsHandled) {
       EXPECT_NO_THROW(parse(mutated));
     }
   }
+}
+
+}  // namespace
+}  // namespace homesafe::gateway
+
+// ---------------------------------------------------------------------------------------------
+// Anomaly rule settings and per-device rule keys.
+
+namespace homesafe::gateway {
+namespace {
+
+const std::string kBase = kHousehold + kStorage + kContacts;  // lines 1-4
+
+TEST(ConfigRules, DefaultsWithoutARulesSection) {
+  ConfigResult result = parse(kBase + kDevices);
+  ASSERT_THAT(result.errors, IsEmpty()) << all_errors(result);
+  const auto& r = result.config->rules;
+  EXPECT_EQ(r.no_water.after_ms, 24 * rules::kHourMs);
+  EXPECT_TRUE(r.inactivity.enabled);
+  EXPECT_EQ(r.sleep.from_minute, 22 * 60);
+  EXPECT_FALSE(result.config->checkin.has_value());
+}
+
+TEST(ConfigRules, EverySettingIsRead) {
+  ConfigResult result = parse(kBase +
+                              "devices:\n"
+                              "  - {id: door, kind: contact, location: 门厅, entrance: true}\n"
+                              "  - {id: stove, kind: plug, location: 厨房, high_power_w: 800, "
+                              "silence: 30m}\n"
+                              "  - {id: fridge, kind: plug, location: 厨房, activity: false}\n"
+                              "rules:\n"
+                              "  sleep: \"21:30-06:30\"\n"
+                              "  night: \"23:00-05:00\"\n"
+                              "  flap_hold: 5m\n"
+                              "  no_water: {after: 20h, min_litres: 2}\n"
+                              "  inactivity: {after: 3h, out_after: 10h}\n"
+                              "  water_running: {after: 30m}\n"
+                              "  power_running: {after: 90m, night_after: 30m}\n"
+                              "  night_door: {no_return: 20m, open: 5m}\n"
+                              "  temperature: {low: 12, high: 30.5, after: 45m}\n"
+                              "  device_silence: {battery: 26h, mains: 15m}\n"
+                              "  routine: off\n"
+                              "  checkin: {wait: 5m, topic: zigbee2mqtt/chime/set, "
+                              "payload: '{\"alarm\":\"ON\"}'}\n");
+  ASSERT_THAT(result.errors, IsEmpty()) << all_errors(result);
+  const HubConfig& c = *result.config;
+  EXPECT_TRUE(c.find_device("door")->entrance);
+  EXPECT_EQ(c.find_device("stove")->high_power_w, 800.0);
+  EXPECT_EQ(c.find_device("stove")->silence_ms, 30 * rules::kMinuteMs);
+  EXPECT_EQ(c.find_device("fridge")->activity, false);
+  EXPECT_EQ(c.rules.sleep.from_minute, 21 * 60 + 30);
+  EXPECT_EQ(c.rules.sleep.to_minute, 6 * 60 + 30);
+  EXPECT_EQ(c.rules.clear_hold_ms, 5 * rules::kMinuteMs);
+  EXPECT_EQ(c.rules.no_water.after_ms, 20 * rules::kHourMs);
+  EXPECT_EQ(c.rules.no_water.min_litres, 2.0);
+  EXPECT_EQ(c.rules.inactivity.after_ms, 3 * rules::kHourMs);
+  EXPECT_EQ(c.rules.inactivity.out_after_ms, 10 * rules::kHourMs);
+  EXPECT_EQ(c.rules.water_running.after_ms, 30 * rules::kMinuteMs);
+  EXPECT_EQ(c.rules.power_running.night_after_ms, 30 * rules::kMinuteMs);
+  EXPECT_EQ(c.rules.night_door.open_ms, 5 * rules::kMinuteMs);
+  EXPECT_EQ(c.rules.temperature.high_c, 30.5);
+  EXPECT_EQ(c.rules.device_silence.mains_ms, 15 * rules::kMinuteMs);
+  EXPECT_FALSE(c.rules.routine.enabled);
+  ASSERT_TRUE(c.checkin.has_value());
+  EXPECT_EQ(c.checkin->wait, std::chrono::minutes(5));
+  EXPECT_EQ(c.checkin->topic, "zigbee2mqtt/chime/set");
+  EXPECT_EQ(c.checkin->payload, "{\"alarm\":\"ON\"}");
+}
+
+TEST(ConfigRules, MistakesAreReportedWithTheirPlace) {
+  ConfigResult result = parse(kBase + kDevices +
+                              "rules:\n"                          // line 7
+                              "  no_watter: {after: 20h}\n"       // 8
+                              "  inactivity: {after: 3 hours}\n"  // 9
+                              "  temperature: {low: cold}\n"      // 10
+                              "  sleep: \"22:00\"\n"              // 11
+                              "  routine: {min_days: 3}\n"        // 12
+                              "  checkin: {wait: 5m}\n");         // 13
+  expect_error(result, 8, 3, "did you mean \"no_water\"");
+  expect_error(result, 9, 23, "expected a duration");
+  expect_error(result, 10, 22, "expected a number for temperature.low");
+  expect_error(result, 11, 10, "local hours");
+  expect_error(result, 12, 23, "routine.min_days must be between 7 and 60");
+  expect_error(result, 13, 12, "checkin has no topic");
+}
+
+TEST(ConfigRules, DeviceRuleKeysOnTheWrongKind) {
+  ConfigResult result = parse(kBase +
+                              "devices:\n"  // line 5
+                              "  - {id: smoke1, kind: smoke, location: 厨房, entrance: true}\n"
+                              "  - {id: m1, kind: motion, location: 厨房, high_power_w: 900}\n");
+  expect_error(result, 6, 45, "entrance is only allowed for kind contact");
+  expect_error(result, 7, 42, "high_power_w is only allowed for kind plug");
 }
 
 }  // namespace

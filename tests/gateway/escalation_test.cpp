@@ -120,7 +120,7 @@ TEST(Escalation, AcknowledgementStopsTheLadder) {
   EXPECT_EQ(h.hub_.acknowledge({h.first_alert(), "son", AckAction::ack, "on my way", "mqtt"},
                                h.clock_.now()),
             AckOutcome::applied);
-  EXPECT_FALSE(h.hub_.next_deadline_mono_ms().has_value());
+  EXPECT_FALSE(h.hub_.escalator().next_deadline_mono_ms().has_value());
   h.advance(1h);
   EXPECT_EQ(h.sent().size(), 3u);
   // The delivery record shows who acknowledged.

@@ -15,6 +15,7 @@
 #include "homesafe/gateway/store.hpp"
 #include "homesafe/gateway/time_zone_loader.hpp"
 #include "homesafe/gateway/topics.hpp"
+#include "homesafe/rules/time_zone.hpp"
 
 namespace homesafe::gateway::cli {
 namespace {
@@ -115,6 +116,9 @@ int replay(const std::string& config_path, const std::string& input, const std::
   }
   std::cerr << fmt::format("replay: {} lines, {} messages, {} bad lines, {} output lines\n",
                            stats.lines, stats.messages, stats.bad_lines, stats.outputs);
+  for (const auto& [what, count] : stats.suppressed) {
+    std::cerr << fmt::format("replay: suppressed {} {}\n", count, what);
+  }
   return stats.bad_lines > 0 ? 3 : 0;
 }
 
@@ -205,42 +209,82 @@ int alerts(const std::string& config_path, const std::optional<std::string>& sho
   return 0;
 }
 
-int ack(const std::string& config_path, const std::string& alert_id, const std::string& by,
-        bool resolve, const std::string& note) {
-  auto config = load_or_report(config_path);
-  if (!config) return 1;
-  if (config->find_contact(by) == nullptr) {
-    std::cerr << "homesafe-gateway: no contact with id " << by << " in " << config_path << '\n';
-    return 1;
-  }
-  const Topics topics(config->household.id);
-  nlohmann::ordered_json body{{"alert_id", alert_id},
-                              {"by", by},
-                              {"action", resolve ? "resolve" : "ack"},
-                              {"note", note},
-                              {"channel", "cli"}};
+namespace {
+
+// Publishes one message on the hub's ack topic (QoS 1) with the config's broker credentials.
+bool publish_to_ack_topic(const HubConfig& config, const nlohmann::ordered_json& body) {
+  const Topics topics(config.household.id);
   try {
-    mqtt::client client(config->broker.url, config->broker.client_id + "-cli", nullptr);
+    mqtt::client client(config.broker.url, config.broker.client_id + "-cli", nullptr);
     auto options = mqtt::connect_options_builder().clean_session(true).finalize();
-    if (!config->broker.username.empty()) options.set_user_name(config->broker.username);
-    const std::string password = config->broker.password_file.empty()
-                                     ? config->broker.password
-                                     : read_secret_file(config->broker.password_file);
+    if (!config.broker.username.empty()) options.set_user_name(config.broker.username);
+    const std::string password = config.broker.password_file.empty()
+                                     ? config.broker.password
+                                     : read_secret_file(config.broker.password_file);
     if (!password.empty()) options.set_password(password);
     client.connect(options);
     client.publish(mqtt::make_message(topics.ack(), body.dump(), 1, false));
     client.disconnect();
   } catch (const mqtt::exception& e) {
-    std::cerr << "homesafe-gateway: cannot reach the broker at " << config->broker.url << ": "
+    std::cerr << "homesafe-gateway: cannot reach the broker at " << config.broker.url << ": "
               << e.what() << '\n';
-    return 1;
+    return false;
   } catch (const std::runtime_error& e) {
     std::cerr << "homesafe-gateway: " << e.what() << '\n';
-    return 1;
+    return false;
   }
+  return true;
+}
+
+std::optional<HubConfig> load_with_contact(const std::string& config_path, const std::string& by) {
+  auto config = load_or_report(config_path);
+  if (!config) return std::nullopt;
+  if (config->find_contact(by) == nullptr) {
+    std::cerr << "homesafe-gateway: no contact with id " << by << " in " << config_path << '\n';
+    return std::nullopt;
+  }
+  return config;
+}
+
+}  // namespace
+
+int ack(const std::string& config_path, const std::string& alert_id, const std::string& by,
+        bool resolve, const std::string& note) {
+  auto config = load_with_contact(config_path, by);
+  if (!config) return 1;
+  nlohmann::ordered_json body{{"alert_id", alert_id},
+                              {"by", by},
+                              {"action", resolve ? "resolve" : "ack"},
+                              {"note", note},
+                              {"channel", "cli"}};
+  if (!publish_to_ack_topic(*config, body)) return 1;
   std::cout << "sent " << (resolve ? "resolve" : "ack") << " for " << alert_id << " by " << by
             << " (see: homesafe-gateway alerts --config " << config_path << " --show " << alert_id
             << ")\n";
+  return 0;
+}
+
+int away(const std::string& config_path, const std::string& by,
+         const std::optional<std::string>& until, const std::string& note) {
+  auto config = load_with_contact(config_path, by);
+  if (!config) return 1;
+  nlohmann::ordered_json body{{"action", until ? "away" : "home"}, {"by", by}};
+  if (until) {
+    if (!rules::parse_iso8601_ms(*until)) {
+      std::cerr << "homesafe-gateway: --until needs a local time with its offset, e.g. "
+                   "2026-12-01T18:00:00+08:00\n";
+      return 2;
+    }
+    body["until"] = *until;
+    body["note"] = note;
+  }
+  if (!publish_to_ack_topic(*config, body)) return 1;
+  if (until) {
+    std::cout << "sent: household " << config->household.id << " away until " << *until
+              << " (person-related alerts pause; hazards never do)\n";
+  } else {
+    std::cout << "sent: household " << config->household.id << " back home\n";
+  }
   return 0;
 }
 

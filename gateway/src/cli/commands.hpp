@@ -14,5 +14,8 @@ int alerts(const std::string& config_path, const std::optional<std::string>& sho
            bool json);
 int ack(const std::string& config_path, const std::string& alert_id, const std::string& by,
         bool resolve, const std::string& note);
+// Away mode (外出/住院) until a local time, or back home when `until` is empty.
+int away(const std::string& config_path, const std::string& by,
+         const std::optional<std::string>& until, const std::string& note);
 
 }  // namespace homesafe::gateway::cli

@@ -31,6 +31,9 @@ constexpr const char* kUsage = R"(usage:
       List open and recent alerts from the hub's store, or one alert with its history.
   homesafe-gateway ack ALERT_ID --by CONTACT_ID --config FILE [--resolve] [--note TEXT]
       Acknowledge (or resolve) an alert through the hub's ack topic.
+  homesafe-gateway away --config FILE --by CONTACT_ID (--until LOCAL_TIME [--note TEXT] | --home)
+      Away mode (外出/住院): person-related alerts pause until LOCAL_TIME (e.g.
+      2026-12-01T18:00:00+08:00); hazards never pause. --home ends it now.
   homesafe-gateway discover --config FILE [--seconds 60]
       Listen on the hub's broker and print a ready-to-paste devices: snippet for every
       device seen (Home Assistant discovery, Zigbee2MQTT, Tasmota, Shelly, ESPHome ...).
@@ -60,7 +63,7 @@ struct Args {
 // Options that take no value.
 bool is_flag(std::string_view name) {
   return name == "--all" || name == "--json" || name == "--resolve" || name == "--help" ||
-         name == "--version";
+         name == "--version" || name == "--home";
 }
 
 std::optional<Args> parse_args(int argc, char** argv, int first) {
@@ -177,6 +180,15 @@ int main(int argc, char** argv) {
     }
     return hg::cli::ack(*path, args->positional.front(), *by, args->has("--resolve"),
                         args->get("--note").value_or(""));
+  }
+  if (first == "away") {
+    auto path = args->get("--config");
+    auto by = args->get("--by");
+    auto until = args->get("--until");
+    if (!path || !by || (until.has_value() == args->has("--home"))) {
+      return usage_error("away needs --config FILE, --by CONTACT_ID and --until TIME or --home");
+    }
+    return hg::cli::away(*path, *by, until, args->get("--note").value_or(""));
   }
   if (first == "discover") {
     auto path = args->get("--config");

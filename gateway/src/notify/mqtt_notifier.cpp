@@ -22,15 +22,28 @@ nlohmann::ordered_json notification_to_json(const Notification& n, const std::st
   return j;
 }
 
-void MqttNotifier::send(const Notification& notification,
-                        std::function<void(const DeliveryResult&)> done) {
-  const std::string payload = notification_to_json(notification, now_()).dump();
-  publish_({topic_, payload, 1, false}, [done = std::move(done)](bool ok) {
+namespace {
+
+std::function<void(bool)> report_to(std::function<void(const DeliveryResult&)> done) {
+  return [done = std::move(done)](bool ok) {
     DeliveryResult result;
     result.ok = ok;
     if (!ok) result.error = "broker did not accept the publish";
     done(result);
-  });
+  };
+}
+
+}  // namespace
+
+void MqttNotifier::send(const Notification& notification,
+                        std::function<void(const DeliveryResult&)> done) {
+  const std::string payload = notification_to_json(notification, now_()).dump();
+  publish_({topic_, payload, 1, false}, report_to(std::move(done)));
+}
+
+void DeviceCommandNotifier::send(const Notification& notification,
+                                 std::function<void(const DeliveryResult&)> done) {
+  publish_({notification.address, notification.text, 1, retain_}, report_to(std::move(done)));
 }
 
 }  // namespace homesafe::gateway::notify

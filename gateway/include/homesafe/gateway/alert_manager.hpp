@@ -48,6 +48,11 @@ class AlertManager {
   AckOutcome acknowledge(const AckRequest& request, const rules::Instant& now,
                          std::vector<AlertChange>& changes);
 
+  // Resolves an active alert on the gateway's own authority (e.g. the resident answered the
+  // check-in). Call inside a store transaction.
+  bool resolve_by_system(const std::string& alert_id, const std::string& note,
+                         const rules::Instant& now, std::vector<AlertChange>& changes);
+
   const std::map<std::string, AlertRecord>& active() const { return active_; }
   // The open or acknowledged alert for a condition, if any.
   const AlertRecord* find_active(rules::AlertKind kind, const std::string& device_id) const;

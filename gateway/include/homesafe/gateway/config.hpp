@@ -12,6 +12,7 @@
 
 #include "homesafe/drivers/device.hpp"
 #include "homesafe/rules/alert_kind.hpp"
+#include "homesafe/rules/settings.hpp"
 
 namespace homesafe::gateway {
 
@@ -80,11 +81,7 @@ enum class StopWhen { acknowledged, resolved };
 
 // Local hours within which a policy may notify (e.g. maintenance in the daytime only). `from`
 // and `to` are minutes after local midnight; the window may wrap past midnight.
-struct HoursWindow {
-  int from_minute = 0;
-  int to_minute = 0;
-  bool contains(int minute_of_day) const;
-};
+using HoursWindow = rules::LocalWindow;
 
 struct EscalationPolicy {
   std::vector<rules::AlertKind> kinds;              // empty: any kind
@@ -120,6 +117,17 @@ struct NotifyConfig {
   std::vector<std::string> ack_actions{"double"};
 };
 
+// Check-in before escalation (person-related alerts only): the gateway first asks the resident
+// with a command to a device (a chime, a speaker, the call button's LED) and waits; any sign of
+// life in that time resolves the alert ("resident responded"), otherwise the ladder runs, late
+// by `wait`.
+struct CheckinConfig {
+  std::chrono::milliseconds wait{std::chrono::minutes(10)};
+  std::string topic;    // MQTT topic of the command, e.g. zigbee2mqtt/hall-chime/set
+  std::string payload;  // the command, e.g. {"alarm": "ON", "melody": 3}
+  bool retain = false;
+};
+
 struct HubConfig {
   std::string source_file;
   HouseholdConfig household;
@@ -129,6 +137,8 @@ struct HubConfig {
   std::vector<ContactConfig> contacts;
   std::vector<EscalationPolicy> escalation;  // as configured; defaults apply after these
   NotifyConfig notify;
+  rules::RuleSettings rules;  // anomaly rule settings (defaults in rules/settings.hpp)
+  std::optional<CheckinConfig> checkin;
 
   const drivers::DeviceConfig* find_device(std::string_view id) const;
   const ContactConfig* find_contact(std::string_view id) const;

@@ -45,6 +45,8 @@ class Escalator {
   void on_tick(const rules::Instant& now, std::vector<notify::Notification>& out);
 
   std::optional<std::int64_t> next_deadline_mono_ms() const;
+  // Whether the alert is in its check-in stage: the resident was asked and nobody else yet.
+  bool in_checkin(const std::string& alert_id) const;
   const std::vector<EscalationPolicy>& policies() const { return policies_; }
   const EscalationPolicy& policy_for(const AlertRecord& alert) const;
   std::size_t active_count() const { return ladders_.size(); }
@@ -73,7 +75,11 @@ class Escalator {
   const rules::TimeZone& zone_;
   std::string boot_id_;
   std::vector<EscalationPolicy> policies_;  // configured, then defaults
-  std::map<std::string, Ladder> ladders_;   // alert id -> active ladder
+  // With a check-in configured: each policy with the check-in first and its steps `wait` later
+  // (used for person-related alerts).
+  std::vector<EscalationPolicy> checkin_policies_;
+  ContactConfig resident_;                 // the recipient of the check-in command
+  std::map<std::string, Ladder> ladders_;  // alert id -> active ladder
 };
 
 }  // namespace homesafe::gateway

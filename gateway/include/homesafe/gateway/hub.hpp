@@ -71,8 +71,7 @@ class Hub {
   // `boot_id` names this boot of the machine (monotonic times persisted under another boot
   // are not comparable).
   Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
-      std::string boot_id = "virtual",
-      std::vector<std::unique_ptr<rules::Rule>> rules = rules::default_rules());
+      std::string boot_id = "virtual");
 
   // Loads rule state, active alerts and escalation ladders from the store.
   void start(const rules::Instant& now);
@@ -103,6 +102,15 @@ class Hub {
   std::vector<notify::Notification> pending_notifications();
   void on_tick(const rules::Instant& now);
   std::optional<std::int64_t> next_deadline_mono_ms() const;
+
+  // Away mode (外出/住院): person-related rules pause until `until_wall_ms`; hazards never do.
+  // `by` is a contact id (or "cli"); recorded in the household's history.
+  void set_away(std::int64_t until_wall_ms, const std::string& by, const std::string& note,
+                const rules::Instant& now);
+  void end_away(const std::string& by, const rules::Instant& now);
+  std::optional<std::int64_t> away_until_wall_ms() const { return engine_.away_until_wall_ms(); }
+  // Alerts not raised on purpose, by "kind/reason" (flaps, away, too short ...).
+  std::map<std::string, std::int64_t> suppressed() const { return engine_.suppressed(); }
 
   // Writes buffered telemetry (the daemon calls it every second; replay at the end).
   void flush_telemetry();
@@ -137,6 +145,11 @@ class Hub {
             const std::vector<notify::Notification>& notifications, const rules::Instant& now);
   // A caregiver on site pressed the call button's acknowledge action.
   void acknowledge_on_site(const drivers::DeviceConfig& device, const rules::Instant& now);
+  // A sign of life while person-related alerts wait for the resident's answer: resolve them.
+  void resident_responded(const rules::Instant& now);
+  // Commits rule state changes with a household history line (away mode).
+  void commit_household_event(const std::string& detail, const std::string& kind,
+                              const rules::Instant& now);
   void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
                         const rules::Instant& now);
 
@@ -145,6 +158,7 @@ class Hub {
   HubOutput& output_;
   rules::TimeZone time_zone_;
   Topics topics_;
+  rules::HouseholdPtr household_;
   rules::RuleEngine engine_;
   AlertManager alerts_;
   Escalator escalator_;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 
 #include "homesafe/gateway/config.hpp"
@@ -23,6 +24,7 @@ struct ReplayStats {
   std::int64_t messages = 0;
   std::int64_t bad_lines = 0;
   std::int64_t outputs = 0;
+  std::map<std::string, std::int64_t> suppressed;  // alerts not raised on purpose, "kind/reason"
 };
 
 // Reads replay input lines from `in`, writes output lines to `out` and line-numbered problems

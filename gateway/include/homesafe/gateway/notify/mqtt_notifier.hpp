@@ -34,4 +34,20 @@ class MqttNotifier final : public Notifier {
   Now now_;
 };
 
+// The check-in command to a device in the home (a chime, a speaker, the call button's LED): the
+// notification's text is published as is to its address (the command topic), QoS 1.
+class DeviceCommandNotifier final : public Notifier {
+ public:
+  DeviceCommandNotifier(MqttNotifier::Publish publish, bool retain)
+      : publish_(std::move(publish)), retain_(retain) {}
+
+  std::string_view channel() const override { return "device_command"; }
+  void send(const Notification& notification,
+            std::function<void(const DeliveryResult&)> done) override;
+
+ private:
+  MqttNotifier::Publish publish_;
+  bool retain_;
+};
+
 }  // namespace homesafe::gateway::notify
