@@ -1,9 +1,13 @@
 #include "homesafe/sim/cli.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -16,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "homesafe/sim/device.hpp"
+#include "homesafe/sim/evaluate.hpp"
+#include "homesafe/sim/household.hpp"
 #include "homesafe/sim/modem.hpp"
 #include "homesafe/sim/mqtt_publisher.hpp"
 #include "homesafe/sim/runner.hpp"
@@ -42,6 +48,11 @@ Usage:
   homesafe-sim modem --link PATH --outbox FILE [--control FIFO] [--quiet]
   homesafe-sim modem-ctl FIFO COMMAND...
   homesafe-sim webhook-receiver [--port N] [--port-file FILE] [--fail-first N] [--quiet]
+  homesafe-sim household --out DIR [--seed N] [--start YYYY-MM-DD] [--days N]
+               [--household ID] [--incident TYPE@TIME]... [--random-incidents N]
+               [--fall-hours H] [--quiet]
+  homesafe-sim evaluate --gateway PATH --work DIR [--households N] [--days N] [--seed N]
+               [--start YYYY-MM-DD] [--jobs N]
   homesafe-sim --help
 
 Commands:
@@ -62,6 +73,14 @@ Commands:
             an HTTP endpoint on 127.0.0.1 standing in for an SMS provider or a WeCom/DingTalk
             group robot: prints the text of every notification it receives; --fail-first N
             answers 503 to the first N requests (to show retries)
+  household days in the life of one elderly person living alone, as 13 native devices
+            publish them, seeded (the same seed gives the same bytes): writes
+            DIR/messages.jsonl (input for `homesafe-gateway replay`), DIR/hub.yaml (its
+            gateway config) and DIR/incidents.json (ground truth of the injected incidents)
+  evaluate  for each of N households (seed+i): generate it with a fall after day 15 and
+            maybe one other incident, run `PATH replay` on it, match the alerts to the
+            incidents; prints detections, times to detect and false alerts per incident type
+            and alert kind, writes DIR/summary.json
 
 Options:
   --broker URL          MQTT broker (default tcp://127.0.0.1:1883)
@@ -88,6 +107,21 @@ Options:
   --link PATH           symlink to the modem's device (a stale symlink is replaced)
   --outbox FILE         JSON lines {"ts","to","text"} of the SMS sent, appended
   --control FIFO        control commands, one per line (created if missing)
+  household:
+  --out DIR             where the three files go (created if missing)
+  --seed N              random seed (default 1)
+  --start YYYY-MM-DD    the first day, from local midnight (default 2026-11-01)
+  --days N              simulated days (default 30)
+  --household ID        household id in topics and the config (default h001)
+  --incident TYPE@TIME  inject an incident at local time YYYY-MM-DDTHH:MM (repeatable): fall,
+                        stove, wander, tap, hospital, device_dies[:DEVICE] (default hall-motion)
+  --random-incidents N  N incidents at times chosen by the seed: a fall, then other types
+  --fall-hours H        how long a fallen person lies unnoticed (default 36)
+  evaluate:
+  --gateway PATH        the homesafe-gateway binary
+  --work DIR            one folder per household, and summary.json
+  --households N        default 100; --days (default 30), --seed (default 1), --start as above
+  --jobs N              replays run in parallel (default 2)
 
 Every published message is printed as `<virtual time>  <topic>  <payload>`, every SMS the
 modem sends as `SMS to <number> : <text>`.
@@ -109,7 +143,7 @@ struct Parsed {
   bool has(std::string_view name) const { return get(name).has_value(); }
 };
 
-const std::set<std::string, std::less<>> kFlags{"quiet", "help"};
+const std::set<std::string, std::less<>> kFlags{"quiet", "help", "plain-config"};
 
 Parsed parse_args(std::span<const std::string> args,
                   const std::set<std::string, std::less<>>& allowed, std::string_view command) {
@@ -464,6 +498,122 @@ int command_webhook_receiver(std::span<const std::string> args, std::ostream& ou
   return run_webhook_receiver(options, out) == 0 ? kExitOk : kExitFailure;
 }
 
+// A whole number in [low, high] from an option.
+std::int64_t integer_option(const Parsed& parsed, std::string_view name, std::int64_t fallback,
+                            std::int64_t low, std::int64_t high) {
+  const auto text = parsed.get(name);
+  if (!text) return fallback;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < low || value > high) {
+    throw UsageError{
+        fmt::format("--{} needs a whole number from {} to {}, not '{}'", name, low, high, *text)};
+  }
+  return value;
+}
+
+// --start YYYY-MM-DD: local midnight in the household's time zone.
+std::int64_t start_option(const Parsed& parsed) {
+  const std::string text = parsed.get("start").value_or("2026-11-01");
+  auto start = text.size() == 10 ? parse_iso8601(text + "T00:00:00+08:00") : std::nullopt;
+  if (!start) throw UsageError{fmt::format("--start needs a date YYYY-MM-DD, not '{}'", text)};
+  return start->unix_ms;
+}
+
+int command_household(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  const auto parsed =
+      parse_args(args,
+                 {"out", "seed", "start", "days", "household", "incident", "random-incidents",
+                  "fall-hours", "plain-config", "quiet", "help"},
+                 "household");
+  if (parsed.help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (!parsed.positional.empty()) {
+    throw UsageError{fmt::format("unexpected argument '{}'", parsed.positional.front())};
+  }
+  HouseholdOptions options;
+  const std::string dir = require(parsed, "out");
+  options.seed = static_cast<std::uint64_t>(
+      integer_option(parsed, "seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  options.start_ms = start_option(parsed);
+  options.days = static_cast<int>(integer_option(parsed, "days", 30, 1, 3660));
+  if (auto id = parsed.get("household")) options.household = *id;
+  options.random_incidents =
+      static_cast<int>(integer_option(parsed, "random-incidents", 0, 0, 100));
+  options.fall_ms = integer_option(parsed, "fall-hours", 36, 1, 24 * 30) * 3'600'000;
+  options.plain_config = parsed.has("plain-config");
+  for (const auto& [name, value] : parsed.options) {
+    if (name != "incident") continue;
+    std::string error;
+    auto request = parse_incident_request(value, error);
+    if (!request) throw UsageError{error};
+    options.incidents.push_back(*request);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  HouseholdRun run;
+  try {
+    run = simulate_household(options);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError{e.what()};
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  try {
+    write_household(options, run, dir);
+  } catch (const std::exception& e) {
+    err << "homesafe-sim: " << e.what() << '\n';
+    return kExitFailure;
+  }
+  if (!parsed.has("quiet")) {
+    const int offset = kHouseholdUtcOffsetMinutes;
+    out << fmt::format("{}: {} messages from {} to {} (generated in {:.2f} s)\n", options.household,
+                       run.messages.size(), format_iso8601(run.start_ms, offset),
+                       format_iso8601(run.end_ms, offset), seconds);
+    for (const auto& incident : run.incidents) {
+      std::string kinds;
+      for (const auto& kind : incident.detected_by) kinds += (kinds.empty() ? "" : ", ") + kind;
+      out << fmt::format("  {} {} .. {}{}{}\n", to_string(incident.type),
+                         format_iso8601(incident.start_ms, offset),
+                         format_iso8601(incident.end_ms, offset),
+                         incident.device.empty() ? "" : " " + incident.device,
+                         kinds.empty() ? " (expect no person alert)" : " (" + kinds + ")");
+    }
+    out << fmt::format("wrote {0}/messages.jsonl, {0}/hub.yaml, {0}/incidents.json\n", dir);
+  }
+  return kExitOk;
+}
+
+int command_evaluate(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  const auto parsed = parse_args(
+      args,
+      {"gateway", "work", "households", "days", "seed", "start", "jobs", "plain-config", "help"},
+      "evaluate");
+  if (parsed.help) {
+    out << kUsage;
+    return kExitOk;
+  }
+  if (!parsed.positional.empty()) {
+    throw UsageError{fmt::format("unexpected argument '{}'", parsed.positional.front())};
+  }
+  EvaluateOptions options;
+  options.gateway = require(parsed, "gateway");
+  if (::access(options.gateway.c_str(), X_OK) != 0) {
+    throw UsageError{
+        fmt::format("--gateway {} is not an executable file", options.gateway.string())};
+  }
+  options.work = require(parsed, "work");
+  options.households = static_cast<int>(integer_option(parsed, "households", 100, 1, 100'000));
+  options.days = static_cast<int>(integer_option(parsed, "days", 30, 1, 3660));
+  options.seed = static_cast<std::uint64_t>(
+      integer_option(parsed, "seed", 1, 0, std::numeric_limits<std::int64_t>::max()));
+  options.start_ms = start_option(parsed);
+  options.jobs = static_cast<int>(integer_option(parsed, "jobs", 2, 1, 256));
+  options.plain_config = parsed.has("plain-config");
+  return run_evaluate(options, out, err) == 0 ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 std::string usage_text() {
@@ -489,6 +639,8 @@ int run_cli(std::span<const std::string> args, std::ostream& out, std::ostream& 
     if (command == "modem") return command_modem(rest, out, err);
     if (command == "modem-ctl") return command_modem_ctl(rest, out, err);
     if (command == "webhook-receiver") return command_webhook_receiver(rest, out);
+    if (command == "household") return command_household(rest, out, err);
+    if (command == "evaluate") return command_evaluate(rest, out, err);
     throw UsageError{fmt::format("unknown command '{}'", command)};
   } catch (const UsageError& error) {
     err << "homesafe-sim: " << error.message << "\n(see homesafe-sim --help)\n";
