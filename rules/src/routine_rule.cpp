@@ -136,10 +136,8 @@ void RoutineRule::on_message(const Observation& observation, RuleState& state,
   if (now.wall_synced) {
     if (const auto since = inside_since_wall_ms(now, before)) {
       const auto gap = inside_gap_ms(now, before, now.wall_ms);
-      const DayRecord was = record_;
-      note_gap(record_.reached, slot_, gap);
-      note_gap(record_.began, slot_of(*since), gap);
-      if (record_.reached != was.reached || record_.began != was.began) {
+      const bool longer = note_gap(record_.reached, slot_, gap);
+      if (note_gap(record_.began, slot_of(*since), gap) || longer) {
         save_today(state);  // a few times per slot at most; a restart loses nothing
       }
     }
@@ -282,10 +280,13 @@ void RoutineRule::save_today(RuleState& state) const {
   state.set(kTodayKey, value);
 }
 
-void RoutineRule::note_gap(Slots& slots, int slot, std::optional<std::int64_t> gap_ms) {
-  if (!gap_ms) return;
+bool RoutineRule::note_gap(Slots& slots, int slot, std::optional<std::int64_t> gap_ms) {
+  if (!gap_ms) return false;
   auto& max = slots[static_cast<std::size_t>(slot)];
-  max = std::max(max, to_minutes(*gap_ms));
+  const std::int32_t minutes = to_minutes(*gap_ms);
+  if (minutes <= max) return false;
+  max = minutes;
+  return true;
 }
 
 namespace {

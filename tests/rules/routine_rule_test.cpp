@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <random>
 #include <string>
 
@@ -125,12 +124,7 @@ class RoutineRuleTest : public ::testing::Test {
     const std::size_t before = raised();
     while (h.now().wall_ms < until) {
       h.advance_minutes(1);
-      if (raised() > before) {
-        std::fprintf(stderr, "DEBUG raise at local %lld min: %s\n",
-                     static_cast<long long>(h.household().local_minute(h.now().wall_ms)),
-                     h.history().back().detail.c_str());
-        return h.now().wall_ms;
-      }
+      if (raised() > before) return h.now().wall_ms;
     }
     return std::nullopt;
   }
@@ -164,7 +158,7 @@ TEST_F(RoutineRuleTest, SilentWithFewerThanMinDaysOfHistory) {
 }
 
 TEST_F(RoutineRuleTest, FallRaisesExactlyAtTheLearnedLimit) {
-  // Every gap of a clockwork day is 30 min: the limit is max(90, 1.5 x 30 + 45) = 90 min.
+  // Every gap of a clockwork day is 30 min: the limit is max(90, 1.25 x 30 + 45) = 90 min.
   live_days(1, 14, {.clockwork = true, .nap_minutes = 30});
   live_day(15, {.clockwork = true, .nap_minutes = 30, .fall = 9 * 60 + 30});
   go(15, 10 * 60 + 59);
@@ -194,17 +188,32 @@ TEST_F(RoutineRuleTest, FallInAnOrdinaryWeekRaisesWellBeforeTheInactivityRule) {
 
 TEST_F(RoutineRuleTest, OrdinaryDaysDoNotRaise) {
   live_days(1, 14);
-  live_days(15, 28);
-  go(29, 0);
+  live_days(15, 29);
+  go(30, 0);
   EXPECT_EQ(raised(), 0u);
-  EXPECT_EQ(learned_days(), 28u);  // the window: older days are forgotten
+  // The window: 28 days are kept, day 1 (2026-11-03) is forgotten.
+  EXPECT_EQ(learned_days(), 28u);
+  EXPECT_FALSE(state("routine/household/day/20261103").has_value());
+  EXPECT_TRUE(state("routine/household/day/20261104").has_value());
 }
 
 TEST_F(RoutineRuleTest, ALongerNapDoesNotRaise) {
   live_days(1, 14);
-  live_day(15, {.nap_minutes = 150});  // an hour longer than ever
+  // An hour longer than the longest nap learned (90 min): judged against the gaps that began
+  // at 13:00 (limit 157.5 min), not against the busy afternoon that usually follows.
+  live_day(15, {.nap_minutes = 150});
   go(16, 0);
   EXPECT_EQ(raised(), 0u);
+}
+
+TEST_F(RoutineRuleTest, ANapWithoutEndRaises) {
+  live_days(1, 14);
+  // No getting up from the nap: 1.25 x 90 + 45 = 157.5 min after 13:00.
+  live_day(15, {.fall = 13 * 60});
+  go(15, 15 * 60 + 37);
+  EXPECT_EQ(raised(), 0u);
+  go(15, 15 * 60 + 38);
+  EXPECT_EQ(raised(), 1u);
 }
 
 TEST_F(RoutineRuleTest, GoingOutDoesNotRaiseAndTheWatchResumesOnReturn) {
@@ -278,12 +287,14 @@ TEST_F(RoutineRuleTest, DaysFollowLocalMidnightInShanghai) {
                 runs({{-1, 6}, {0, 1}, {-1, 7}, {30, 12}, {90, 1}, {-1, 2}, {30, 15}, {-1, 4}}));
 }
 
-TEST_F(RoutineRuleTest, AwayDaysAreNotLearnedAndTheWatchRestartsOnReturn) {
+TEST_F(RoutineRuleTest, AwayDaysAreNotLearned) {
   live_days(1, 10, {.clockwork = true, .nap_minutes = 30});
-  // Day 11: off to the daughter's at 09:00 for five days; the caregiver sets away mode.
+  // Day 11: to hospital at 09:00 for five days; the caregiver sets away mode. A relative stays
+  // in the flat meanwhile (signs of life every day, but not the resident's routine).
   live_day(11, {.clockwork = true, .fall = 9 * 60, .out_from = 9 * 60});
   h.engine().set_away(wall_at(16, 10 * 60), h.now());
-  // Day 16, 10:00: away mode ends (timed); no sign of life yet.
+  live_days(12, 15, {.clockwork = true, .wake = 9 * 60, .nap_minutes = 0});
+  // Day 16, 10:00: away mode ends (timed).
   go(16, 10 * 60 + 1);
   EXPECT_EQ(learned_days(), 10u);
   EXPECT_EQ(raised(), 0u);
@@ -306,6 +317,30 @@ TEST_F(RoutineRuleTest, ReturnFromAwayRestartsTheGapFromNow) {
   EXPECT_EQ(raised(), 0u);
   go(15, 13 * 60 + 30);
   EXPECT_EQ(raised(), 1u);
+}
+
+TEST_F(RoutineRuleTest, TimesUsuallySpentOutAreNotJudged) {
+  // Out every morning from 09:00 to 12:00 (the entrance door the last sign meanwhile).
+  live_days(1, 14,
+            {.clockwork = true, .nap_minutes = 30, .out_from = 9 * 60, .out_until = 12 * 60});
+  // Today at home, motionless from 09:00: the usual gap at 09:00-11:30 is not known.
+  live_day(15, {.clockwork = true, .nap_minutes = 30, .fall = 9 * 60});
+  go(15, 11 * 60 + 59);
+  EXPECT_EQ(raised(), 0u);
+  go(15, 12 * 60);  // 12:00 is known (at home every day): 3 h is far beyond its usual 30 min
+  EXPECT_EQ(raised(), 1u);
+}
+
+TEST_F(RoutineRuleTest, DaysMostlyOutOrWithoutAClockAreNotLearned) {
+  live_day(1, {.clockwork = true});
+  live_day(2, {.clockwork = true, .out_from = 8 * 60, .out_until = 21 * 60});  // out all day
+  live_day(3, {.clockwork = true, .bed = 12 * 60});
+  h.restart(60'000, false);  // the hub came back without a synced clock
+  live_day(3, {.clockwork = true, .toilet = -1, .wake = 12 * 60 + 30});
+  go(4, 1);
+  EXPECT_TRUE(state("routine/household/day/20261103").has_value());
+  EXPECT_FALSE(state("routine/household/day/20261104").has_value());
+  EXPECT_FALSE(state("routine/household/day/20261105").has_value());
 }
 
 TEST_F(RoutineRuleTest, DisabledNeverRaises) {

@@ -60,8 +60,9 @@ class RoutineRule final : public Rule {
   // Forgets the days that fell out of the window ending with today_.
   void prune(RuleState& state);
   void save_today(RuleState& state) const;
-  // Today's maximum of the slot becomes at least `gap_ms` (nothing when not an inside gap).
-  static void note_gap(Slots& slots, int slot, std::optional<std::int64_t> gap_ms);
+  // Today's maximum of the slot becomes at least `gap_ms` (nothing when not an inside gap);
+  // whether it grew.
+  static bool note_gap(Slots& slots, int slot, std::optional<std::int64_t> gap_ms);
   void recompute_usual();
   // Decides whether to raise and sets deadline_.
   void judge(Instant now, Last last, RuleState& state, std::vector<RuleEvent>& out);

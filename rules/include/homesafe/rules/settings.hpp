@@ -74,11 +74,14 @@ struct DeviceSilenceSettings {
 
 struct RoutineSettings {
   bool enabled = true;
-  int min_days = 14;      // days of history before the rule speaks
-  int history_days = 28;  // days of history kept
-  double factor = 1.5;    // today's gap must exceed factor x the usual longest gap
-  std::int64_t margin_ms = 45 * kMinuteMs;   // ... plus this margin
-  std::int64_t min_gap_ms = 90 * kMinuteMs;  // never alert on a gap shorter than this
+  int min_days = 14;      // learned (whole, at-home) days before the rule speaks
+  int history_days = 28;  // days of history kept (at least min_days are kept)
+  // Raise when today's inside gap (waking time since the last sign of life at home) reaches
+  // factor x the usual longest gap at this time of day + margin, and at least min_gap
+  // (docs/routine.md explains the method and how these defaults were chosen).
+  double factor = 1.25;
+  std::int64_t margin_ms = 45 * kMinuteMs;
+  std::int64_t min_gap_ms = 90 * kMinuteMs;
 };
 
 struct RuleSettings {
