@@ -83,8 +83,7 @@ Facts ActivityTracker::observe(const drivers::DeviceConfig& device,
     // A flow that started with this reading is a sign of life however rarely the meter reports;
     // one that has gone on for long is a tap left running, not a person.
     const auto since = flowing_since(state, device.id);
-    const auto previous_at = state.get_int(key("meter", device.id, "previous_at"));
-    activity |= !since || since == previous_at || now.mono_ms - *since <= kFlowNotActivityMs;
+    activity |= !since || facts.water_flow_started || now.mono_ms - *since <= kFlowNotActivityMs;
   }
 
   if (activity && is_activity_source(device)) {
@@ -120,7 +119,6 @@ void ActivityTracker::observe_meter(const drivers::DeviceConfig& device, double 
   if (!facts.meter_reset && previous_ml) facts.water_used_l = used;
   state.set_int(total_key, total_ml);
   state.set_int(at_key, now.mono_ms);
-  if (previous_at) state.set_int(key("meter", device.id, "previous_at"), *previous_at);
 
   if (!previous_at || facts.meter_reset) {
     state.erase(flow_key);  // a new baseline: no flow known
@@ -129,7 +127,10 @@ void ActivityTracker::observe_meter(const drivers::DeviceConfig& device, double 
   const double minutes = static_cast<double>(now.mono_ms - *previous_at) / 60'000.0;
   const bool flowing = minutes > 0 && used / minutes >= kFlowingLPerMin;
   if (flowing) {
-    if (!state.get(flow_key)) state.set_int(flow_key, *previous_at);
+    if (!state.get(flow_key)) {
+      state.set_int(flow_key, *previous_at);
+      facts.water_flow_started = true;
+    }
   } else {
     state.erase(flow_key);
   }

@@ -34,6 +34,7 @@ struct Facts {
   bool previous_was_entrance = false;
   std::optional<double> water_used_l;  // litres since this meter's previous reading (>= 0)
   bool meter_reset = false;            // the meter's total went back or jumped: new baseline
+  bool water_flow_started = false;     // this reading began a continuous flow
 };
 
 // One decoded message of one configured device.
