@@ -50,6 +50,7 @@ Usage:
   homesafe-sim webhook-receiver [--port N] [--port-file FILE] [--fail-first N] [--quiet]
   homesafe-sim household --out DIR [--seed N] [--start YYYY-MM-DD] [--days N]
                [--household ID] [--incident TYPE@TIME]... [--random-incidents N]
+               [--publish [--speed N|max] [--broker URL]]
                [--fall-hours H] [--quiet]
   homesafe-sim evaluate --gateway PATH --work DIR [--households N] [--days N] [--seed N]
                [--start YYYY-MM-DD] [--jobs N]
@@ -117,6 +118,8 @@ Options:
                         stove, wander, tap, hospital, device_dies[:DEVICE] (default hall-motion)
   --random-incidents N  N incidents at times chosen by the seed: a fall, then other types
   --fall-hours H        how long a fallen person lies unnoticed (default 36)
+  --publish             also publish the messages live to --broker, paced by --speed
+                        (virtual seconds per real second, default 1; 3600: an hour a second)
   evaluate:
   --gateway PATH        the homesafe-gateway binary
   --work DIR            one folder per household, and summary.json
@@ -143,7 +146,7 @@ struct Parsed {
   bool has(std::string_view name) const { return get(name).has_value(); }
 };
 
-const std::set<std::string, std::less<>> kFlags{"quiet", "help", "plain-config"};
+const std::set<std::string, std::less<>> kFlags{"quiet", "help", "plain-config", "publish"};
 
 Parsed parse_args(std::span<const std::string> args,
                   const std::set<std::string, std::less<>>& allowed, std::string_view command) {
@@ -313,6 +316,19 @@ int command_press(std::span<const std::string> args, std::ostream& out) {
   return publish_event(parsed, DeviceType::call_button, "press", out);
 }
 
+// --speed N|max: virtual seconds per real second (default 1); max (nullopt): no waiting.
+std::optional<double> speed_option(const Parsed& parsed) {
+  const auto text = parsed.get("speed");
+  if (!text) return 1.0;
+  if (*text == "max") return std::nullopt;
+  auto value = nlohmann::json::parse(*text, nullptr, false);
+  if (value.is_discarded() || !value.is_number() || !(value.get<double>() > 0) ||
+      !std::isfinite(value.get<double>())) {
+    throw UsageError{fmt::format("--speed must be a positive number or max, not '{}'", *text)};
+  }
+  return value.get<double>();
+}
+
 int command_run(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
   const auto parsed = parse_args(args, with_common({"speed", "jsonl", "start"}), "run");
   if (parsed.help) {
@@ -322,19 +338,7 @@ int command_run(std::span<const std::string> args, std::ostream& out, std::ostre
   if (parsed.positional.size() != 1) {
     throw UsageError{"usage: homesafe-sim run SCENARIO.yaml [options]"};
   }
-  std::optional<double> speed = 1.0;
-  if (auto text = parsed.get("speed")) {
-    if (*text == "max") {
-      speed.reset();
-    } else {
-      auto value = nlohmann::json::parse(*text, nullptr, false);
-      if (value.is_discarded() || !value.is_number() || !(value.get<double>() > 0) ||
-          !std::isfinite(value.get<double>())) {
-        throw UsageError{fmt::format("--speed must be a positive number or max, not '{}'", *text)};
-      }
-      speed = value.get<double>();
-    }
-  }
+  const std::optional<double> speed = speed_option(parsed);
   std::optional<WallTime> start;
   if (auto text = parsed.get("start")) {
     start = parse_iso8601(*text);
@@ -521,11 +525,11 @@ std::int64_t start_option(const Parsed& parsed) {
 }
 
 int command_household(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
-  const auto parsed =
-      parse_args(args,
-                 {"out", "seed", "start", "days", "household", "incident", "random-incidents",
-                  "fall-hours", "plain-config", "quiet", "help"},
-                 "household");
+  const auto parsed = parse_args(
+      args,
+      with_common({"out", "seed", "start", "days", "household", "incident", "random-incidents",
+                   "fall-hours", "plain-config", "publish", "speed"}),
+      "household");
   if (parsed.help) {
     out << kUsage;
     return kExitOk;
@@ -581,6 +585,17 @@ int command_household(std::span<const std::string> args, std::ostream& out, std:
                          kinds.empty() ? " (expect no person alert)" : " (" + kinds + ")");
     }
     out << fmt::format("wrote {0}/messages.jsonl, {0}/hub.yaml, {0}/incidents.json\n", dir);
+  }
+  if (parsed.has("publish")) {
+    // Live: the same messages over MQTT, paced by --speed (e.g. 3600: an hour per second).
+    const auto speed = speed_option(parsed);
+    MqttPublisher mqtt(mqtt_options(parsed));
+    play(run.messages, run.start_ms, speed, mqtt,
+         [](std::chrono::steady_clock::time_point due) { std::this_thread::sleep_until(due); });
+    mqtt.close();
+    if (!parsed.has("quiet")) out << fmt::format("published {} messages\n", run.messages.size());
+  } else if (parsed.has("speed")) {
+    throw UsageError{"--speed goes with --publish"};
   }
   return kExitOk;
 }

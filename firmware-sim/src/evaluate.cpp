@@ -71,8 +71,11 @@ std::vector<RaisedAlert> parse_replay_output(std::istream& in, int* bad_lines) {
       continue;
     }
     alert.ts_ms = ts->unix_ms;
-    if (!seen.emplace(alert.alert_id, true).second) continue;  // an update of a known alert
-    if (string_field(json, "state") != "open") continue;
+    // A person-related alert stays open until someone resolves it (nobody does in a replay); when
+    // its condition clears and comes back, the gateway tells people again: that is a new alarm.
+    const bool returned = string_field(json, "event") == "condition_returned";
+    const bool first = seen.emplace(alert.alert_id, true).second;
+    if (!returned && (!first || string_field(json, "state") != "open")) continue;
     raised.push_back(std::move(alert));
   }
   if (bad_lines != nullptr) *bad_lines = bad;

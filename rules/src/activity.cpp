@@ -1,6 +1,9 @@
 #include "homesafe/rules/activity.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <variant>
 
@@ -42,6 +45,59 @@ bool state_changed(RuleState& state, const std::string& k, bool value) {
   return changed;
 }
 
+// One cumulative counter, kept in the rule state in thousandths of its unit (ml, Wh).
+struct Counter {
+  std::string_view name;  // for the reset detail
+  std::string total_key;
+  std::string at_key;
+  double jitter;          // a total this much lower than the last is read noise
+  double max_jump;        // an increase above this ...
+  double max_rate_per_s;  // ... plus this per second since the last reading is no real use
+};
+
+struct CounterStep {
+  enum Kind { baseline, noise, used, reset } kind = baseline;
+  double amount = 0.0;           // used since the previous reading (used)
+  std::int64_t previous_at = 0;  // rule-clock ms of the previous reading (noise, used)
+};
+
+std::string format_total(double value) {
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%.3f", value);
+  return text.data();
+}
+
+// Moves the counter to `total`. A drop below the read noise (battery change, reboot, replaced
+// meter, roll-over) or an increase faster than any home could use is a reset: a new baseline,
+// recorded in `facts`. A small drop is noise: the higher baseline is kept.
+CounterStep advance_counter(const Counter& counter, double total, Instant now, RuleState& state,
+                            Facts& facts) {
+  const auto previous = state.get_int(counter.total_key);
+  const auto previous_at = state.get_int(counter.at_key);
+  const auto total_milli = std::llround(total * 1000.0);
+  CounterStep step;
+  if (previous && previous_at) {
+    const double delta = static_cast<double>(total_milli - *previous) / 1000.0;
+    const double elapsed_s = static_cast<double>(now.mono_ms - *previous_at) / 1000.0;
+    if (delta < -counter.jitter ||
+        delta > counter.max_jump + counter.max_rate_per_s * std::max(elapsed_s, 0.0)) {
+      step.kind = CounterStep::reset;
+      facts.meter_reset = true;
+      if (!facts.meter_reset_detail.empty()) facts.meter_reset_detail += "; ";
+      facts.meter_reset_detail += std::string(counter.name) + " " +
+                                  format_total(static_cast<double>(*previous) / 1000.0) + " -> " +
+                                  format_total(total);
+    } else if (delta < 0) {
+      return {CounterStep::noise, 0.0, *previous_at};
+    } else {
+      step = {CounterStep::used, delta, *previous_at};
+    }
+  }
+  state.set_int(counter.total_key, total_milli);
+  state.set_int(counter.at_key, now.mono_ms);
+  return step;
+}
+
 }  // namespace
 
 Facts ActivityTracker::observe(const drivers::DeviceConfig& device,
@@ -52,7 +108,10 @@ Facts ActivityTracker::observe(const drivers::DeviceConfig& device,
   facts.previous_was_entrance = last_was_entrance(state);
 
   if (const double* total = number(decoded, Capability::water_total_l)) {
-    observe_meter(device, *total, now, state, facts);
+    observe_water(device, *total, now, state, facts);
+  }
+  if (const double* total = number(decoded, Capability::energy)) {
+    observe_energy(device, *total, now, state, facts);
   }
 
   bool activity = false;
@@ -94,46 +153,48 @@ Facts ActivityTracker::observe(const drivers::DeviceConfig& device,
   return facts;
 }
 
-void ActivityTracker::observe_meter(const drivers::DeviceConfig& device, double total_l,
+void ActivityTracker::observe_water(const drivers::DeviceConfig& device, double total_l,
                                     Instant now, RuleState& state, Facts& facts) const {
-  const std::string total_key = key("meter", device.id, "total_ml");
-  const std::string at_key = key("meter", device.id, "at");
+  const Counter counter{"water_total_l",
+                        key("meter", device.id, "total_ml"),
+                        key("meter", device.id, "at"),
+                        kMeterJitterL,
+                        50.0 * kMeterJitterL,
+                        kMaxFlowLPerS};
+  const CounterStep step = advance_counter(counter, total_l, now, state, facts);
   const std::string flow_key = key("meter", device.id, "flowing_since");
-  const auto previous_ml = state.get_int(total_key);
-  const auto previous_at = state.get_int(at_key);
-  const auto total_ml = static_cast<std::int64_t>(total_l * 1000.0 + 0.5);
-
-  double used = 0.0;
-  if (previous_ml && previous_at) {
-    const double delta = static_cast<double>(total_ml - *previous_ml) / 1000.0;
-    const double elapsed_s = static_cast<double>(now.mono_ms - *previous_at) / 1000.0;
-    if (delta < -kMeterJitterL || delta > 50.0 * kMeterJitterL + kMaxFlowLPerS * elapsed_s) {
-      facts.meter_reset = true;  // battery change, reboot, roll-over, replaced meter
-    } else if (delta < 0) {
-      facts.water_used_l = 0.0;
-      return;  // read noise: keep the higher baseline
-    } else {
-      used = delta;
-    }
+  if (step.kind == CounterStep::noise) {
+    facts.water_used_l = 0.0;
+    return;  // keeps the higher baseline and whatever flow was known
   }
-  if (!facts.meter_reset && previous_ml) facts.water_used_l = used;
-  state.set_int(total_key, total_ml);
-  state.set_int(at_key, now.mono_ms);
-
-  if (!previous_at || facts.meter_reset) {
+  if (step.kind != CounterStep::used) {
     state.erase(flow_key);  // a new baseline: no flow known
     return;
   }
-  const double minutes = static_cast<double>(now.mono_ms - *previous_at) / 60'000.0;
-  const bool flowing = minutes > 0 && used / minutes >= kFlowingLPerMin;
+  facts.water_used_l = step.amount;
+  const double minutes = static_cast<double>(now.mono_ms - step.previous_at) / 60'000.0;
+  const bool flowing = minutes > 0 && step.amount / minutes >= kFlowingLPerMin;
   if (flowing) {
     if (!state.get(flow_key)) {
-      state.set_int(flow_key, *previous_at);
+      state.set_int(flow_key, step.previous_at);
       facts.water_flow_started = true;
     }
   } else {
     state.erase(flow_key);
   }
+}
+
+void ActivityTracker::observe_energy(const drivers::DeviceConfig& device, double total_kwh,
+                                     Instant now, RuleState& state, Facts& facts) const {
+  const Counter counter{"energy",
+                        key("meter", device.id, "energy_wh"),
+                        key("meter", device.id, "energy_at"),
+                        kEnergyJitterKwh,
+                        kMaxEnergyJumpKwh,
+                        kMaxPowerKw / 3600.0};
+  const CounterStep step = advance_counter(counter, total_kwh, now, state, facts);
+  if (step.kind == CounterStep::noise) facts.energy_used_kwh = 0.0;
+  if (step.kind == CounterStep::used) facts.energy_used_kwh = step.amount;
 }
 
 std::optional<std::int64_t> ActivityTracker::last_activity(const RuleState& state) {
@@ -147,6 +208,13 @@ bool ActivityTracker::last_was_entrance(const RuleState& state) {
 std::optional<std::int64_t> ActivityTracker::flowing_since(const RuleState& state,
                                                            const std::string& device_id) {
   return state.get_int(key("meter", device_id, "flowing_since"));
+}
+
+std::optional<bool> ActivityTracker::occupied(const RuleState& state,
+                                              const std::string& device_id) {
+  const auto value = state.get(key("activity", device_id, "occupancy"));
+  if (!value) return std::nullopt;
+  return *value == "1";
 }
 
 void ActivityTracker::mark_activity(Instant now, bool entrance, RuleState& state) {

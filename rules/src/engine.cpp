@@ -94,6 +94,16 @@ std::vector<RuleEvent> RuleEngine::on_message(const Observation& observation) {
   last_facts_ = activity_.observe(observation.device, observation.decoded, rule_now, state_);
   Observation seen{observation.device, observation.decoded, rule_now, last_facts_};
   std::vector<RuleEvent> out;
+  if (last_facts_.meter_reset) {
+    // Recorded in the device's history against the rule that reads the counter.
+    const bool water = observation.decoded.find(drivers::Capability::water_total_l) != nullptr;
+    const std::string count_key = "meter_reset/" + observation.device.id;
+    const std::int64_t count = state_.get_int(count_key).value_or(0) + 1;
+    state_.set_int(count_key, count);
+    out.push_back({Signal::record, water ? AlertKind::no_water : AlertKind::power_running,
+                   observation.device.id,
+                   "meter_reset #" + std::to_string(count) + " " + last_facts_.meter_reset_detail});
+  }
   for (auto& rule : rules_) rule->on_message(seen, state_, out);
   return filter(std::move(out), rule_now);
 }

@@ -16,6 +16,19 @@ constexpr std::string_view kHoldUntil = "inactivity/household/hold_until";
 InactivityRule::InactivityRule(HouseholdPtr household) : household_(std::move(household)) {
   has_source_ = std::any_of(household_->devices.begin(), household_->devices.end(),
                             [](const drivers::DeviceConfig& d) { return is_activity_source(d); });
+  for (const auto& device : household_->devices) {
+    if (device.kind == drivers::DeviceKind::occupancy && is_activity_source(device)) {
+      rest_sensors_.push_back(device.id);
+    }
+  }
+}
+
+bool InactivityRule::may_be_resting(const RuleState& state) const {
+  if (rest_sensors_.empty()) return true;  // no bed sensor: the clock decides
+  for (const auto& id : rest_sensors_) {
+    if (ActivityTracker::occupied(state, id) != std::optional<bool>(false)) return true;
+  }
+  return false;
 }
 
 bool InactivityRule::active() const {
@@ -74,7 +87,9 @@ void InactivityRule::evaluate(Instant now, RuleState& state, std::vector<RuleEve
   const auto& settings = household_->settings.inactivity;
   const std::int64_t limit = entrance ? settings.out_after_ms : settings.after_ms;
 
-  const bool reached = waking_ms(now, now.mono_ms - since) >= limit;
+  const bool resting = entrance || may_be_resting(state);
+  const std::int64_t quiet = now.mono_ms - since;
+  const bool reached = (resting ? waking_ms(now, quiet) : quiet) >= limit;
   auto hold = state.get_int(kHoldUntil);
   if (reached && first_call && !hold) {
     hold = now.mono_ms + kResumeGraceMs;
@@ -87,7 +102,7 @@ void InactivityRule::evaluate(Instant now, RuleState& state, std::vector<RuleEve
     state.erase(kHoldUntil);
     return;  // nothing more to wait for until the next sign of life
   }
-  std::int64_t next = reached ? *hold : due_mono_ms(now, since, limit);
+  std::int64_t next = reached ? *hold : resting ? due_mono_ms(now, since, limit) : since + limit;
   if (hold) next = std::max(next, *hold);
   deadline_ = std::max(next, now.mono_ms + 1);
 }

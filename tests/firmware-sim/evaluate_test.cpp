@@ -27,10 +27,11 @@ std::int64_t at(const std::string& iso) {
 }
 
 std::string alert_line(const std::string& ts, const std::string& id, const std::string& kind,
-                       const std::string& state, const std::string& device = "-") {
+                       const std::string& state, const std::string& device = "-",
+                       const std::string& event = "x") {
   return R"({"type":"alert","ts":")" + ts + R"(","alert_id":")" + id +
          R"(","household":"h001","kind":")" + kind + R"(","severity":"warning","state":")" + state +
-         R"(","event":"x","device":")" + device + R"(","location":"门厅"})";
+         R"(","event":")" + event + R"(","device":")" + device + R"(","location":"门厅"})";
 }
 
 Incident incident(IncidentType type, const std::string& start, const std::string& end,
@@ -72,6 +73,21 @@ TEST(ParseReplayOutput, TakesTheFirstOpenLineOfEachAlert) {
   EXPECT_EQ(alerts[1].device, "front-door");
   EXPECT_EQ(alerts[1].ts_ms, at("2026-11-19T02:00:00+08:00") + 250);
   EXPECT_EQ(bad, 2);
+}
+
+TEST(ParseReplayOutput, AConditionThatReturnsOnAnOpenAlertIsRaisedAgain) {
+  std::stringstream in;
+  in << alert_line("2026-11-18T13:30:00+08:00", "a1", "inactivity", "open", "-", "opened") << '\n'
+     << alert_line("2026-11-18T15:00:00+08:00", "a1", "inactivity", "open", "-",
+                   "condition_cleared")
+     << '\n'
+     << alert_line("2026-11-21T10:00:00+08:00", "a1", "inactivity", "open", "-",
+                   "condition_returned")
+     << '\n';
+  const auto alerts = parse_replay_output(in, nullptr);
+  ASSERT_EQ(alerts.size(), 2U);
+  EXPECT_EQ(alerts[1].alert_id, "a1");
+  EXPECT_EQ(alerts[1].ts_ms, at("2026-11-21T10:00:00+08:00"));
 }
 
 TEST(MatchAlerts, DetectedMissedFalseAndOther) {

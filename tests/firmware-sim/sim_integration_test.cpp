@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
 
 namespace homesafe::test {
 namespace {
@@ -115,6 +117,40 @@ TEST(SimIntegration, DemoScenarioAtMaxSpeed) {
     EXPECT_TRUE(message.retained) << message;
     EXPECT_EQ(message.payload, "online") << message;
   }
+}
+
+TEST(SimIntegration, HouseholdPublishedLiveIsWhatTheReplayFileHolds) {
+  Mosquitto broker;
+  TempDir dir("household-live");
+  Subscriber subscriber(broker.url(), "homesafe/#");
+  const auto started = std::chrono::steady_clock::now();
+  // One simulated day at 43,200 virtual seconds per real second: about two seconds.
+  run_sim({"household", "--out", dir.path().string(), "--days", "1", "--seed", "3", "--publish",
+           "--speed", "43200", "--broker", broker.url(), "--quiet"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(1500));  // paced, not as fast as possible
+
+  std::vector<std::pair<std::string, std::string>> expected;
+  std::istringstream lines(read_file(dir.path() / "messages.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    const auto json = nlohmann::json::parse(line);
+    expected.emplace_back(json.at("topic").get<std::string>(),
+                          json.at("payload").get<std::string>());
+  }
+  ASSERT_GT(expected.size(), 50u);
+  ASSERT_TRUE(subscriber.wait_for_count(expected.size())) << broker.log();
+  std::vector<std::pair<std::string, std::string>> received;
+  for (const auto& message : subscriber.messages()) {
+    received.emplace_back(message.topic, message.payload);
+  }
+  EXPECT_EQ(received, expected);
+}
+
+TEST(SimIntegration, SpeedWithoutPublishIsAUsageError) {
+  TempDir dir("household-speed");
+  const auto sim = run_sim(
+      {"household", "--out", dir.path().string(), "--days", "1", "--speed", "60", "--quiet"}, 2);
+  EXPECT_THAT(sim.read_stderr(), HasSubstr("--speed goes with --publish"));
 }
 
 TEST(SimIntegration, SendWithOverridesAndQos0) {

@@ -148,6 +148,16 @@ TEST_F(HubTest, SelfTestIsRecordedNotAlerted) {
   EXPECT_EQ(recorded[0].event, "self_test");
 }
 
+TEST_F(HubTest, AMeterResetIsInTheDeviceHistoryNotAnAlert) {
+  send("water-meter", R"({"water_total_l":12345.0})");
+  clock_.advance_ms(5 * 60'000);
+  send("water-meter", R"({"water_total_l":3.0})");  // battery change: the counter starts again
+  EXPECT_TRUE(events().empty());
+  const auto recorded = store_.device_events("water-meter", 10);
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].event, "meter_reset #1 water_total_l 12345.000 -> 3.000");
+}
+
 TEST_F(HubTest, SubscriptionsAndAlarmTopics) {
   const auto subs = hub_.subscriptions();
   ASSERT_EQ(subs.size(), 4u);

@@ -124,6 +124,62 @@ TEST_F(ActivityTest, ReadNoiseBelowTheBaselineIsNoUse) {
   EXPECT_DOUBLE_EQ(water(101.0).water_used_l.value_or(-1), 1.0);  // from the higher baseline
 }
 
+TEST_F(ActivityTest, ResetDetailSaysWhichCounterFromWhatToWhat) {
+  water(12345.0);
+  advance_minutes(5);
+  EXPECT_EQ(water(3.0).meter_reset_detail, "water_total_l 12345.000 -> 3.000");
+}
+
+Facts energy(ActivityTracker& tracker, const drivers::DeviceConfig& plug, RuleState& state,
+             Instant now, double kwh) {
+  drivers::DecodeResult decoded;
+  decoded.readings = {test::number(Capability::energy, kwh)};
+  return tracker.observe(plug, decoded, now, state);
+}
+
+TEST_F(ActivityTest, EnergyUseIsTheDifferenceOfCumulativeTotals) {
+  EXPECT_FALSE(energy(tracker, plug, state, now, 321.5).energy_used_kwh);  // a baseline
+  advance_minutes(30);
+  const Facts used = energy(tracker, plug, state, now, 322.25);
+  ASSERT_TRUE(used.energy_used_kwh);
+  EXPECT_NEAR(*used.energy_used_kwh, 0.75, 1e-9);
+  EXPECT_FALSE(used.meter_reset);
+  EXPECT_FALSE(used.activity);  // energy alone is no switching
+}
+
+TEST_F(ActivityTest, AnEnergyCounterThatStartsAgainIsANewBaseline) {
+  // A Tasmota plug after a flash or a Shelly after a reboot: Total starts again near zero.
+  energy(tracker, plug, state, now, 1520.40);
+  advance_minutes(10);
+  const Facts reset = energy(tracker, plug, state, now, 0.02);
+  EXPECT_TRUE(reset.meter_reset);
+  EXPECT_FALSE(reset.energy_used_kwh);
+  EXPECT_EQ(reset.meter_reset_detail, "energy 1520.400 -> 0.020");
+  advance_minutes(10);
+  EXPECT_NEAR(energy(tracker, plug, state, now, 0.12).energy_used_kwh.value_or(-1), 0.10, 1e-9);
+}
+
+TEST_F(ActivityTest, MoreEnergyThanAHomeCanDrawIsAResetNotUse) {
+  energy(tracker, plug, state, now, 10.0);
+  advance_minutes(60);
+  // 25 kW for an hour plus 1 kWh is the most a home could use: 30 kWh more is a replaced meter.
+  EXPECT_TRUE(energy(tracker, plug, state, now, 40.0).meter_reset);
+  advance_minutes(60);
+  const Facts heavy = energy(tracker, plug, state, now, 45.0);  // 5 kW for an hour: real use
+  EXPECT_FALSE(heavy.meter_reset);
+  EXPECT_NEAR(heavy.energy_used_kwh.value_or(-1), 5.0, 1e-9);
+}
+
+TEST_F(ActivityTest, EnergyRoundingBelowTheBaselineIsNoUse) {
+  energy(tracker, plug, state, now, 5.000);
+  advance_minutes(5);
+  const Facts noise = energy(tracker, plug, state, now, 4.995);
+  EXPECT_FALSE(noise.meter_reset);
+  EXPECT_DOUBLE_EQ(noise.energy_used_kwh.value_or(-1), 0.0);
+  advance_minutes(5);
+  EXPECT_NEAR(energy(tracker, plug, state, now, 5.010).energy_used_kwh.value_or(-1), 0.010, 1e-9);
+}
+
 TEST_F(ActivityTest, WaterFlowingForLongIsNoLongerASignOfLife) {
   double total = 1000.0;
   water(total);

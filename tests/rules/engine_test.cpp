@@ -185,5 +185,27 @@ TEST(RuleEngine, SuppressedSignalsAreCountedNotPassedOn) {
   EXPECT_EQ(h.engine().suppressed().at("temperature/too_short"), 2);
 }
 
+TEST(RuleEngine, AMeterResetIsRecordedAndCountedNeverAnAlert) {
+  const auto meter = test::device("water", DeviceKind::water_meter, drivers::PowerSource::mains);
+  const auto plug = test::device("stove", DeviceKind::plug, drivers::PowerSource::mains);
+  EngineHarness h(EngineHarness::shanghai({meter, plug}), scripted(AlertKind::call, kDayMs));
+  h.send(meter, {test::number(Capability::water_total_l, 12345.0)});
+  h.send(plug, {test::number(Capability::energy, 800.0)});
+  h.advance_minutes(5);
+  auto events = h.send(meter, {test::number(Capability::water_total_l, 3.0)});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0], (RuleEvent{Signal::record, AlertKind::no_water, "water",
+                                  "meter_reset #1 water_total_l 12345.000 -> 3.000"}));
+  events = h.send(plug, {test::number(Capability::energy, 0.5)});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0], (RuleEvent{Signal::record, AlertKind::power_running, "stove",
+                                  "meter_reset #1 energy 800.000 -> 0.500"}));
+  h.advance_minutes(5);
+  events = h.send(meter, {test::number(Capability::water_total_l, 0.0)});
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].detail, "meter_reset #2 water_total_l 3.000 -> 0.000");
+  EXPECT_TRUE(h.send(meter, {test::number(Capability::water_total_l, 0.5)}).empty());
+}
+
 }  // namespace
 }  // namespace homesafe::rules

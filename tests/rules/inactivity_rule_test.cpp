@@ -133,6 +133,73 @@ TEST_F(InactivityRuleTest, ActivityInsideAfterTheDoorIsTheNormalAllowance) {
   EXPECT_EQ(h.advance_minutes(1).size(), 1u);
 }
 
+// A household with a bed sensor: the sleeping window counts out only while someone may be in bed.
+class InactivityWithBedTest : public ::testing::Test {
+ protected:
+  drivers::DeviceConfig hall = test::device("hall", DeviceKind::motion);
+  drivers::DeviceConfig bed = test::device("bed", DeviceKind::occupancy);
+  test::EngineHarness h{test::EngineHarness::shanghai({hall, bed}), test::only<InactivityRule>()};
+
+  void motion() { h.send(hall, {flag(Capability::occupancy, true)}); }
+  void in_bed(bool occupied) { h.send(bed, {flag(Capability::occupancy, occupied)}); }
+  // Motion every hour until the local time `minute_of_day` (the last one exactly then).
+  void active_until(int minute_of_day) {
+    while (local_minute() != minute_of_day) {
+      int step = (minute_of_day - local_minute() + 24 * kHour) % (24 * kHour);
+      h.advance_minutes(std::min(step, kHour));
+      motion();
+    }
+  }
+  std::size_t raised() const { return h.count(AlertKind::inactivity, Signal::raise); }
+  int local_minute() const { return h.household().local_minute(h.now().wall_ms); }
+};
+
+TEST_F(InactivityWithBedTest, NotInBedTheNightCountsLikeTheDay) {
+  in_bed(false);  // 08:00, the first report: no sign of life yet
+  motion();
+  active_until(19 * kHour);  // 19:00, then a fall: the bed stays empty
+  EXPECT_TRUE(h.advance_minutes(4 * kHour - 1).empty());
+  EXPECT_EQ(raised(), 0u);
+  const auto out = h.advance_minutes(1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].signal, Signal::raise);
+  EXPECT_EQ(local_minute(), 23 * kHour);  // not 10:00 the next morning
+}
+
+TEST_F(InactivityWithBedTest, InBedTheSleepingWindowStillDoesNotCount) {
+  in_bed(false);
+  motion();
+  active_until(21 * kHour);
+  in_bed(true);  // to bed at 21:00
+  h.advance_to_local_minute(9 * kHour + 59);
+  EXPECT_EQ(raised(), 0u);
+  h.advance_minutes(1);  // 1 h before sleep + 3 h after 07:00, as without a bed sensor
+  EXPECT_EQ(raised(), 1u);
+  EXPECT_EQ(local_minute(), 10 * kHour);
+}
+
+TEST_F(InactivityWithBedTest, UpAtNightAndNotBackCountsFromGettingUp) {
+  in_bed(false);
+  motion();
+  active_until(22 * kHour);
+  in_bed(true);
+  h.advance_to_local_minute(3 * kHour);
+  in_bed(false);  // 03:00 up for the toilet, and does not come back
+  h.advance_to_local_minute(6 * kHour + 59);
+  EXPECT_EQ(raised(), 0u);
+  h.advance_minutes(1);
+  EXPECT_EQ(raised(), 1u);  // 07:00, four hours after getting up
+}
+
+TEST_F(InactivityWithBedTest, ABedSensorNotHeardYetLeavesItToTheClock) {
+  motion();
+  active_until(21 * kHour);  // the bed sensor has never reported
+  h.advance_to_local_minute(9 * kHour + 59);
+  EXPECT_EQ(raised(), 0u);
+  h.advance_minutes(1);
+  EXPECT_EQ(raised(), 1u);
+}
+
 TEST(InactivityRuleNoSource, StaysSilentWithoutAnyActivitySource) {
   test::EngineHarness h(test::EngineHarness::shanghai({test::device("smoke", DeviceKind::smoke)}),
                         test::only<InactivityRule>());

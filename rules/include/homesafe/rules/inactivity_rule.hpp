@@ -1,7 +1,11 @@
 #pragma once
 // No sign of life from any activity source for `inactivity.after_ms` of waking time (the
 // sleeping window does not count); a longer allowance (`out_after_ms`) when the last sign was the
-// entrance door (probably out).
+// entrance door (probably out). The sleeping window counts out only while the person may be
+// resting: when the household has bed or chair occupancy sensors and every one of them last said
+// "empty", the window counts like the day (a person who fell at 19:00 is not asleep at 22:00 and
+// is found at 23:00, not the next morning). A bed changing state is itself a sign of life, so
+// its state has not changed since the stretch began.
 //
 // Clocks: the quiet time is measured on the rule clock (monotonic, continued across restarts);
 // the wall clock only places the sleeping window inside that stretch, counted backwards from the
@@ -38,6 +42,8 @@ class InactivityRule final : public Rule {
  private:
   // Waking milliseconds in the `elapsed_ms` of rule-clock time before `now` (see above).
   std::int64_t waking_ms(Instant now, std::int64_t elapsed_ms) const;
+  // False when bed/chair sensors exist and all last reported empty (see above).
+  bool may_be_resting(const RuleState& state) const;
   bool active() const;
   // Raises when the limit is reached and keeps deadline_ up to date.
   void evaluate(Instant now, RuleState& state, std::vector<RuleEvent>& out);
@@ -47,8 +53,9 @@ class InactivityRule final : public Rule {
   std::int64_t sleep_per_day_ms() const;
 
   HouseholdPtr household_;
-  bool has_source_ = false;  // the household has at least one activity source
-  bool started_ = false;     // false until the first call of this instance (a restart)
+  bool has_source_ = false;                // the household has at least one activity source
+  std::vector<std::string> rest_sensors_;  // bed/chair occupancy sensors that are sources
+  bool started_ = false;  // false until the first call of this instance (a restart)
   std::optional<std::int64_t> deadline_;
 };
 

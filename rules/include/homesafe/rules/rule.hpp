@@ -32,9 +32,13 @@ struct Facts {
   // The household's previous sign of life (rule-clock ms) and whether it was the entrance door.
   std::optional<std::int64_t> previous_activity_mono_ms;
   bool previous_was_entrance = false;
-  std::optional<double> water_used_l;  // litres since this meter's previous reading (>= 0)
-  bool meter_reset = false;            // the meter's total went back or jumped: new baseline
-  bool water_flow_started = false;     // this reading began a continuous flow
+  std::optional<double> water_used_l;     // litres since this meter's previous reading (>= 0)
+  std::optional<double> energy_used_kwh;  // kWh since this plug's/meter's previous reading
+  // A cumulative counter (water litres or energy kWh) went back or jumped implausibly: a new
+  // baseline, never use. `meter_reset_detail` says which, from what to what.
+  bool meter_reset = false;
+  std::string meter_reset_detail;
+  bool water_flow_started = false;  // this reading began a continuous flow
 };
 
 // One decoded message of one configured device.
