@@ -46,8 +46,13 @@ constexpr std::array<std::string_view, 2> kPowerNames{"battery", "mains"};
 constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
                                                          "mqtts", "ws",   "wss"};
 
-constexpr std::array<std::string_view, 8> kRootKeys{"household", "broker",     "storage", "devices",
-                                                    "contacts",  "escalation", "notify",  "rules"};
+constexpr std::array<std::string_view, 9> kRootKeys{"household", "broker",   "storage",
+                                                    "devices",   "contacts", "escalation",
+                                                    "notify",    "rules",    "uplink"};
+constexpr std::array<std::string_view, 14> kUplinkKeys{
+    "url",        "client_id", "username",  "password",    "password_file",   "keepalive",
+    "tls",        "hub_id",    "heartbeat", "ack_timeout", "max_outbox_rows", "max_outbox_bytes",
+    "drain_rate", "inflight"};
 constexpr std::array<std::string_view, 5> kPolicyKeys{"match", "steps", "repeat", "until", "hours"};
 constexpr std::array<std::string_view, 2> kMatchKeys{"kind", "severity"};
 constexpr std::array<std::string_view, 3> kStepKeys{"after", "wait", "notify"};
@@ -693,6 +698,7 @@ class Parser {
     if (const Entry* entry = fields.find("notify")) parse_notify(*entry);
     if (const Entry* entry = fields.find("escalation")) parse_escalation(*entry);
     if (const Entry* entry = fields.find("rules")) parse_rules(*entry);
+    if (const Entry* entry = fields.find("uplink")) parse_uplink(*entry);
     check_channels_have_notifiers();
     if (config_.broker.client_id.empty()) {
       config_.broker.client_id = "homesafe-" + config_.household.id;
@@ -776,8 +782,15 @@ class Parser {
   }
 
   void parse_tls(const Entry& section) {
-    if (!section.value.IsMap()) return type_error(section, "tls", "a map");
-    Fields fields = read_map(section.value, "in broker tls", kTlsKeys);
+    if (auto tls = tls_section(section, "in broker tls")) config_.broker.tls = *tls;
+  }
+
+  std::optional<TlsConfig> tls_section(const Entry& section, std::string_view where) {
+    if (!section.value.IsMap()) {
+      type_error(section, "tls", "a map");
+      return std::nullopt;
+    }
+    Fields fields = read_map(section.value, where, kTlsKeys);
     TlsConfig tls;
     if (auto file = path_value(fields, "ca_file")) tls.ca_file = *file;
     if (auto file = path_value(fields, "cert_file")) tls.cert_file = *file;
@@ -791,7 +804,95 @@ class Parser {
     if (const Entry* entry = fields.find("verify")) {
       if (auto verify = boolean(*entry, "verify")) tls.verify = *verify;
     }
-    config_.broker.tls = tls;
+    return tls;
+  }
+
+  // The township link (docs/config.md, docs/uplink-hub.md).
+  void parse_uplink(const Entry& section) {
+    if (!section.value.IsMap()) return type_error(section, "uplink", "a map");
+    Fields fields = read_map(section.value, "in uplink", kUplinkKeys);
+    UplinkConfig uplink;
+    if (auto url = required_string(fields, "url", place(section.value),
+                                   "uplink has no url (the township broker)")) {
+      if (auto problem = broker_url_problem(*url)) {
+        add(value_place(*fields.find("url")), "uplink " + *problem);
+      } else {
+        uplink.url = *url;
+      }
+    }
+    uplink.hub_id = config_.household.id;
+    if (auto hub_id = optional_string(fields, "hub_id")) {
+      if (is_valid_household_id(*hub_id)) {
+        uplink.hub_id = *hub_id;
+      } else {
+        add(value_place(*fields.find("hub_id")),
+            fmt::format("invalid hub_id {} (expected 1 to 32 characters from a-z, 0-9, _ and -, "
+                        "starting with a letter or digit)",
+                        quote_value(*hub_id)));
+      }
+    }
+    if (auto client_id = optional_string(fields, "client_id")) {
+      if (is_blank(*client_id) || has_control(*client_id)) {
+        add(value_place(*fields.find("client_id")),
+            "client_id must be a non-empty string without control characters (or left out for "
+            "the default homesafe-uplink-<hub id>)");
+      } else {
+        uplink.client_id = *client_id;
+      }
+    }
+    if (auto username = optional_string(fields, "username")) uplink.username = *username;
+    if (auto password = optional_string(fields, "password")) uplink.password = *password;
+    if (auto password_file = path_value(fields, "password_file")) {
+      uplink.password_file = *password_file;
+    }
+    const Entry* password = fields.find("password");
+    const Entry* password_file = fields.find("password_file");
+    if (password != nullptr && password_file != nullptr) {
+      add(key_place(*password),
+          "password and password_file are both set; use only one (password_file is preferred)");
+    }
+    if (const Entry* entry = fields.find("keepalive")) {
+      if (auto value =
+              duration(*entry, "keepalive", std::chrono::seconds{5}, std::chrono::minutes{10})) {
+        uplink.keepalive = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("tls")) uplink.tls = tls_section(*entry, "in uplink tls");
+    if (const Entry* entry = fields.find("heartbeat")) {
+      if (auto value =
+              duration(*entry, "heartbeat", std::chrono::seconds{5}, std::chrono::hours{1})) {
+        uplink.heartbeat = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("ack_timeout")) {
+      if (auto value =
+              duration(*entry, "ack_timeout", std::chrono::seconds{1}, std::chrono::minutes{10})) {
+        uplink.ack_timeout = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("max_outbox_rows")) {
+      if (auto value = integer(*entry, "max_outbox_rows", 100, 100'000'000)) {
+        uplink.max_outbox_rows = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("max_outbox_bytes")) {
+      if (auto value = integer(*entry, "max_outbox_bytes", 65'536, 100'000'000'000)) {
+        uplink.max_outbox_bytes = *value;
+      }
+    }
+    if (const Entry* entry = fields.find("drain_rate")) {
+      if (auto value = integer(*entry, "drain_rate", 1, 10'000)) {
+        uplink.drain_rate = static_cast<int>(*value);
+      }
+    }
+    if (const Entry* entry = fields.find("inflight")) {
+      if (auto value = integer(*entry, "inflight", 1, 1000)) {
+        uplink.inflight = static_cast<int>(*value);
+      }
+    }
+    if (uplink.username.empty()) uplink.username = uplink.hub_id;
+    if (uplink.client_id.empty()) uplink.client_id = "homesafe-uplink-" + uplink.hub_id;
+    config_.uplink = std::move(uplink);
   }
 
   void parse_storage(const Entry& section) {

@@ -45,10 +45,13 @@ CrashPoint crash_point_from_env() {
 
 class Daemon final : public HubOutput {
  public:
-  Daemon(const HubConfig& config, rules::TimeZone zone)
+  Daemon(const HubConfig& config, rules::TimeZone zone,
+         std::vector<std::unique_ptr<DaemonExtension>> extensions)
       : config_(config),
+        boot_id_(read_boot_id()),
         store_(config.storage.path),
-        hub_(config, store_, *this, std::move(zone), read_boot_id()),
+        hub_(config, store_, *this, std::move(zone), boot_id_),
+        extensions_(std::move(extensions)),
         signals_(io_, SIGINT, SIGTERM),
         reconnect_timer_(io_),
         connect_timer_(io_),
@@ -59,6 +62,10 @@ class Daemon final : public HubOutput {
         rng_(std::random_device{}()) {}
 
   int run() {
+    if (config_.uplink) {
+      // Every change from here on is also written to the uplink outbox, in its transaction.
+      store_.enable_outbox({config_.uplink->hub_id, config_.household.id}, clock_);
+    }
     hub_.start(clock_.now());
     MqttSettings settings;
     settings.url = config_.broker.url;
@@ -90,12 +97,16 @@ class Daemon final : public HubOutput {
     log::info("homesafe-gateway {} starting: household {}, broker {}", HOMESAFE_VERSION,
               config_.household.id, config_.broker.url);
     start_connect();
+    for (auto& extension : extensions_) {
+      extension->start({io_, config_, store_, hub_, clock_, boot_id_});
+    }
     watchdog_.ready();
     schedule_housekeeping();
     schedule_rule_timer();
     io_.run();
     io_stopped_ = true;
     hub_.flush_telemetry();
+    extensions_.clear();
     notifiers_.clear();  // before the client: the MQTT notifier publishes through it
     client_.reset();
     log::info("stopped");
@@ -303,6 +314,7 @@ class Daemon final : public HubOutput {
     rule_timer_.cancel();
     housekeeping_timer_.cancel();
     hub_.flush_telemetry();
+    for (auto& extension : extensions_) extension->stop();
     shutdown_timer_.expires_after(std::chrono::seconds(5));
     shutdown_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) io_.stop();
@@ -327,8 +339,10 @@ class Daemon final : public HubOutput {
   const HubConfig& config_;
   asio::io_context io_;
   SystemClock clock_;
+  std::string boot_id_;
   Store store_;
   Hub hub_;
+  std::vector<std::unique_ptr<DaemonExtension>> extensions_;
   std::unique_ptr<MqttClient> client_;
   std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers_;
   bool pending_dispatched_ = false;
@@ -350,14 +364,16 @@ class Daemon final : public HubOutput {
 
 }  // namespace
 
-int run_daemon(const HubConfig& config) {
+int run_daemon(const HubConfig& config, const ExtensionFactory& extensions) {
   auto zone = load_time_zone(config.household.timezone);
   if (!zone) {
     log::error("unknown time zone {}", config.household.timezone);
     return 2;
   }
   try {
-    Daemon daemon(config, std::move(*zone));
+    Daemon daemon(
+        config, std::move(*zone),
+        extensions ? extensions(config) : std::vector<std::unique_ptr<DaemonExtension>>{});
     return daemon.run();
   } catch (const StoreError& e) {
     log::error("store: {}", e.what());

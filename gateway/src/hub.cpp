@@ -370,6 +370,9 @@ AckOutcome Hub::on_ack_message(std::string_view payload, const rules::Instant& n
     }
     if (json.contains("note") && json["note"].is_string()) request.note = json["note"];
     if (json.contains("channel") && json["channel"].is_string()) request.channel = json["channel"];
+    // "township" is reserved for the uplink's commands (they may name staff who are not hub
+    // contacts); a local message cannot claim it.
+    if (request.channel == "township") request.channel = "mqtt";
   }
   if (!ok || request.alert_id.size() > 128 || request.by.size() > 64 ||
       request.note.size() > 2000) {

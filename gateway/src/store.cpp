@@ -2,15 +2,17 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 namespace homesafe::gateway {
 namespace {
 
 // Forward migrations: entry i moves the schema from version i to i+1. Never edit a shipped
 // entry; append a new one.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -99,6 +101,28 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_alert ON notifications (alert_id, created_at_ms);
 CREATE INDEX notifications_pending ON notifications (state) WHERE state = 'pending';
+)sql",
+    // 2 -> 3: the uplink outbox (docs/uplink.md), its epoch, and the downlink commands applied.
+    R"sql(
+CREATE TABLE outbox (
+  seq          INTEGER PRIMARY KEY,
+  event_id     TEXT NOT NULL UNIQUE,
+  type         TEXT NOT NULL,
+  priority     INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 3),
+  ts_ms        INTEGER NOT NULL,
+  clock_synced INTEGER NOT NULL,
+  body         TEXT NOT NULL,
+  bytes        INTEGER NOT NULL
+);
+CREATE INDEX outbox_order ON outbox (priority, seq);
+CREATE TABLE applied_commands (
+  command_id    TEXT PRIMARY KEY,
+  ok            INTEGER NOT NULL,
+  error         TEXT NOT NULL DEFAULT '',
+  applied_at_ms INTEGER NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('uplink_epoch', lower(hex(randomblob(4))))
+  ON CONFLICT (key) DO NOTHING;
 )sql",
 };
 
@@ -270,6 +294,10 @@ void Store::migrate() {
   }
   while (version < kSchemaVersion) {
     Transaction tx(*this, Durability::full);
+    // Another process (the daemon, a CLI command) may have migrated it meanwhile: read the
+    // version again under the write lock.
+    version = schema_version();
+    if (version >= kSchemaVersion) break;
     exec(kMigrations[static_cast<std::size_t>(version)]);
     ++version;
     exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
@@ -277,22 +305,52 @@ void Store::migrate() {
   }
 }
 
-Store::Transaction::Transaction(Store& store, Durability durability) : store_(store) {
+Store::Transaction::Transaction(Store& store, Durability durability)
+    : store_(store), nested_(store.transaction_depth_ > 0) {
+  if (nested_) {
+    // Joins the open transaction, with its durability (SQLite cannot change the synchronous
+    // level inside a transaction): open the outer one with the stronger level.
+    (void)durability;
+    ++store_.transaction_depth_;
+    return;
+  }
   if (store_.current_durability_ != durability) {
     store_.exec(durability == Durability::full ? "PRAGMA synchronous=FULL"
                                                : "PRAGMA synchronous=NORMAL");
     store_.current_durability_ = durability;
   }
   store_.exec("BEGIN IMMEDIATE");
+  store_.transaction_depth_ = 1;
+  store_.rollback_only_ = false;
 }
 
 Store::Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (done_) return;
+  --store_.transaction_depth_;
+  if (nested_) {
+    store_.rollback_only_ = true;  // the outer transaction must not commit half of it
+    return;
+  }
+  sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  store_.rollback_only_ = false;
 }
 
 void Store::Transaction::commit() {
+  if (nested_) {
+    done_ = true;
+    --store_.transaction_depth_;
+    return;
+  }
+  if (store_.rollback_only_) {
+    sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    done_ = true;
+    store_.transaction_depth_ = 0;
+    store_.rollback_only_ = false;
+    throw StoreError("store " + store_.path_ + ": a joined transaction was abandoned; rolled back");
+  }
   store_.exec("COMMIT");
   done_ = true;
+  store_.transaction_depth_ = 0;
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) {
@@ -350,6 +408,8 @@ void Store::save_alert(const AlertRecord& a, bool publish_pending) {
       .bind(std::int64_t{a.clock_synced ? 1 : 0})
       .bind(std::int64_t{publish_pending ? 1 : 0})
       .run();
+  // publish_pending false marks a bookkeeping update (a repeat joined): not a state change.
+  if (publish_pending) outbox_alert_changed(a);
 }
 
 void Store::append_alert_event(const AlertEvent& e) {
@@ -363,6 +423,7 @@ void Store::append_alert_event(const AlertEvent& e) {
       .bind(e.channel)
       .bind(e.note)
       .run();
+  outbox_alert_event(e);
 }
 
 std::optional<AlertRecord> Store::find_alert(const std::string& alert_id) {
@@ -451,6 +512,14 @@ void Store::add_device_event(const DeviceEventRow& row) {
       .bind(row.event)
       .bind(row.detail)
       .run();
+  static constexpr std::array<std::string_view, 7> kHealthEvents{
+      "online", "offline", "low_battery", "battery_ok", "fault", "fault_cleared", "tamper"};
+  if (outbox_enabled() &&
+      std::find(kHealthEvents.begin(), kHealthEvents.end(), row.event) != kHealthEvents.end()) {
+    nlohmann::ordered_json body{
+        {"device", row.device_id}, {"event", row.event}, {"at", row.ts_ms}, {"detail", row.detail}};
+    add_outbox_event("device_health", 2, body.dump(), outbox_clock_->now());
+  }
 }
 
 std::vector<DeviceEventRow> Store::device_events(const std::string& device_id, int limit) {
@@ -556,16 +625,27 @@ void Store::record_delivery(const std::string& notification_id, const std::strin
       .bind(at_ms)
       .bind(notification_id)
       .run();
+  if (sqlite3_changes(db_) > 0) outbox_notification(notification_id);
 }
 
 void Store::mark_notifications_acknowledged(const std::string& alert_id,
                                             const std::string& contact_id) {
+  std::vector<std::string> ids;
+  if (outbox_enabled()) {
+    auto& st = statement(
+                   "SELECT notification_id FROM notifications WHERE alert_id = ? AND "
+                   "contact_id = ? AND state = 'sent' ORDER BY created_at_ms, notification_id")
+                   .bind(alert_id)
+                   .bind(contact_id);
+    while (st.step()) ids.push_back(st.text(0));
+  }
   statement(
       "UPDATE notifications SET state = 'acknowledged' WHERE alert_id = ? AND contact_id = ? "
       "AND state = 'sent'")
       .bind(alert_id)
       .bind(contact_id)
       .run();
+  for (const auto& id : ids) outbox_notification(id);
 }
 
 namespace {
@@ -626,6 +706,287 @@ std::optional<NotificationRow> Store::latest_notification_to(const std::string& 
   auto row = read_notification(st);
   st.reset();
   return row;
+}
+
+// ---- uplink outbox ----
+
+namespace {
+
+nlohmann::json optional_ms(const std::optional<std::int64_t>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+int alert_priority(rules::Severity severity) {
+  return severity == rules::Severity::emergency ? 0 : 1;
+}
+
+// Device health as the township sees it, from the health alerts' handling records: the event
+// name when the condition starts and when it ends (nothing for a person closing the alert).
+std::optional<std::string_view> health_event(rules::AlertKind kind, const AlertEvent& e) {
+  const bool starts = e.event == "opened" || e.event == "condition_returned";
+  const bool ends = e.event == "condition_cleared" || (e.event == "resolved" && e.by == "system");
+  if (!starts && !ends) return std::nullopt;
+  switch (kind) {
+    case rules::AlertKind::device_offline:
+      return starts ? "offline" : "online";
+    case rules::AlertKind::low_battery:
+      return starts ? "low_battery" : "battery_ok";
+    case rules::AlertKind::device_fault:
+      return starts ? "fault" : "fault_cleared";
+    case rules::AlertKind::tamper:
+      // The protocol names no "tamper cleared" event: only the start goes up.
+      if (starts) return "tamper";
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+void Store::enable_outbox(OutboxIdentity identity, const Clock& clock) {
+  outbox_identity_ = std::move(identity);
+  outbox_clock_ = &clock;
+}
+
+std::string Store::uplink_epoch() {
+  if (!epoch_) {
+    auto value = get_meta("uplink_epoch");
+    if (!value) throw StoreError("store " + path_ + " has no uplink epoch");
+    epoch_ = *value;
+  }
+  return *epoch_;
+}
+
+std::string Store::add_outbox_event(const std::string& type, int priority, const std::string& body,
+                                    const Instant& now) {
+  const std::int64_t seq = next_sequence("outbox");
+  const std::string hub = outbox_identity_.hub_id.empty() ? "hub" : outbox_identity_.hub_id;
+  std::string event_id = hub + "/" + uplink_epoch() + "/" + std::to_string(seq);
+  statement(
+      "INSERT INTO outbox (seq, event_id, type, priority, ts_ms, clock_synced, body, bytes) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(seq)
+      .bind(event_id)
+      .bind(type)
+      .bind(std::int64_t{priority})
+      .bind(now.wall_ms)
+      .bind(std::int64_t{now.wall_synced ? 1 : 0})
+      .bind(body)
+      .bind(static_cast<std::int64_t>(body.size()))
+      .run();
+  return event_id;
+}
+
+void Store::outbox_alert_changed(const AlertRecord& a) {
+  if (!outbox_enabled()) return;
+  nlohmann::ordered_json body{{"alert_id", a.alert_id},
+                              {"kind", rules::to_string(a.kind)},
+                              {"severity", rules::to_string(a.severity)},
+                              {"state", to_string(a.state)},
+                              {"device", a.device_id},
+                              {"location", a.location},
+                              {"detail", a.detail},
+                              {"opened_at", a.opened_at_ms},
+                              {"updated_at", a.updated_at_ms},
+                              {"acknowledged_at", optional_ms(a.acknowledged_at_ms)},
+                              {"acknowledged_by", a.acknowledged_by},
+                              {"resolved_at", optional_ms(a.resolved_at_ms)},
+                              {"resolved_by", a.resolved_by},
+                              {"condition_active", a.condition_active},
+                              {"repeat_count", a.repeat_count}};
+  add_outbox_event("alert", alert_priority(a.severity), body.dump(), outbox_clock_->now());
+}
+
+void Store::outbox_alert_event(const AlertEvent& e) {
+  if (!outbox_enabled()) return;
+  auto alert = find_alert(e.alert_id);
+  const auto severity = alert ? alert->severity : rules::Severity::warning;
+  const auto now = outbox_clock_->now();
+  nlohmann::ordered_json body{{"alert_id", e.alert_id}, {"event", e.event},
+                              {"at", e.ts_ms},          {"by", e.by},
+                              {"channel", e.channel},   {"note", e.note}};
+  add_outbox_event("alert_event", alert_priority(severity), body.dump(), now);
+  if (!alert) return;
+  if (auto health = health_event(alert->kind, e)) {
+    nlohmann::ordered_json h{{"device", alert->device_id},
+                             {"event", *health},
+                             {"at", e.ts_ms},
+                             {"detail", e.event == "opened" ? alert->detail : e.note}};
+    add_outbox_event("device_health", 2, h.dump(), now);
+  }
+}
+
+void Store::outbox_notification(const std::string& notification_id) {
+  if (!outbox_enabled()) return;
+  static const std::string sql = std::string("SELECT ") + kNotificationColumns +
+                                 " FROM notifications WHERE notification_id = ?";
+  auto& st = statement(sql.c_str()).bind(notification_id);
+  if (!st.step()) return;
+  NotificationRow n = read_notification(st);
+  st.reset();
+  nlohmann::ordered_json body{
+      {"notification_id", n.notification_id},
+      {"alert_id", n.alert_id},
+      {"contact_id", n.contact_id},
+      {"role", n.role},
+      {"channel", n.channel},
+      {"step", n.step},
+      {"repeat", n.repeat},
+      {"state", n.state},
+      {"attempts", n.attempts},
+      {"error", n.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.last_error)},
+      {"at", n.finished_at_ms.value_or(outbox_clock_->now().wall_ms)}};
+  add_outbox_event("notification", 1, body.dump(), outbox_clock_->now());
+}
+
+std::vector<OutboxRow> Store::outbox_next(std::int64_t limit) {
+  auto& st = statement(
+                 "SELECT seq, event_id, type, priority, ts_ms, clock_synced, body, bytes FROM "
+                 "outbox ORDER BY priority, seq LIMIT ?")
+                 .bind(limit);
+  std::vector<OutboxRow> out;
+  while (st.step()) {
+    out.push_back({st.int64(0), st.text(1), st.text(2), static_cast<int>(st.int64(3)), st.int64(4),
+                   st.int64(5) != 0, st.text(6), st.int64(7)});
+  }
+  return out;
+}
+
+bool Store::delete_outbox_event(const std::string& event_id) {
+  statement("DELETE FROM outbox WHERE event_id = ?").bind(event_id).run();
+  return sqlite3_changes(db_) > 0;
+}
+
+OutboxStats Store::outbox_stats() {
+  OutboxStats stats;
+  auto& st = statement("SELECT count(*), coalesce(sum(bytes), 0), min(ts_ms) FROM outbox");
+  st.step();
+  stats.events = st.int64(0);
+  stats.bytes = st.int64(1);
+  stats.oldest_ts_ms = st.optional_int64(2);
+  st.reset();
+  if (auto dropped = get_meta("uplink_dropped")) stats.dropped = std::stoll(*dropped);
+  return stats;
+}
+
+std::int64_t Store::trim_outbox(std::int64_t max_rows, std::int64_t max_bytes) {
+  auto& totals = statement("SELECT count(*), coalesce(sum(bytes), 0) FROM outbox");
+  totals.step();
+  std::int64_t rows = totals.int64(0);
+  std::int64_t bytes = totals.int64(1);
+  totals.reset();
+  std::int64_t dropped = 0;
+  for (std::int64_t priority : {3, 2}) {
+    while (rows > max_rows || bytes > max_bytes) {
+      auto& oldest =
+          statement("SELECT seq, bytes FROM outbox WHERE priority = ? ORDER BY seq LIMIT 1")
+              .bind(priority);
+      if (!oldest.step()) break;
+      const std::int64_t seq = oldest.int64(0);
+      const std::int64_t size = oldest.int64(1);
+      oldest.reset();
+      statement("DELETE FROM outbox WHERE seq = ?").bind(seq).run();
+      --rows;
+      bytes -= size;
+      ++dropped;
+    }
+  }
+  if (dropped > 0) {
+    std::int64_t total = dropped;
+    if (auto before = get_meta("uplink_dropped")) total += std::stoll(*before);
+    set_meta("uplink_dropped", std::to_string(total));
+  }
+  return dropped;
+}
+
+std::optional<CommandRecord> Store::find_command(const std::string& command_id) {
+  auto& st = statement(
+                 "SELECT command_id, ok, error, applied_at_ms FROM applied_commands WHERE "
+                 "command_id = ?")
+                 .bind(command_id);
+  if (!st.step()) return std::nullopt;
+  CommandRecord record{st.text(0), st.int64(1) != 0, st.text(2), st.int64(3)};
+  st.reset();
+  return record;
+}
+
+void Store::record_command(const CommandRecord& record) {
+  statement(
+      "INSERT INTO applied_commands (command_id, ok, error, applied_at_ms) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (command_id) DO NOTHING")
+      .bind(record.command_id)
+      .bind(std::int64_t{record.ok ? 1 : 0})
+      .bind(record.error)
+      .bind(record.applied_at_ms)
+      .run();
+}
+
+// ---- queries for the daily summary ----
+
+std::vector<TelemetryRow> Store::telemetry_between(std::int64_t from_ms, std::int64_t to_ms,
+                                                   const std::string& capability) {
+  auto& st = statement(
+                 "SELECT ts_ms, device_id, capability, number, text FROM telemetry WHERE "
+                 "capability = ? AND ts_ms >= ? AND ts_ms < ? ORDER BY ts_ms, seq")
+                 .bind(capability)
+                 .bind(from_ms)
+                 .bind(to_ms);
+  std::vector<TelemetryRow> out;
+  while (st.step()) {
+    TelemetryRow row{st.int64(0), st.text(1), st.text(2), {}, st.text(4)};
+    if (!st.is_null(3)) row.number = st.real(3);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::optional<TelemetryRow> Store::last_telemetry(const std::string& device_id,
+                                                  const std::string& capability,
+                                                  std::int64_t before_ms) {
+  auto& st = statement(
+                 "SELECT ts_ms, device_id, capability, number, text FROM telemetry WHERE "
+                 "device_id = ? AND capability = ? AND ts_ms < ? ORDER BY ts_ms DESC, seq DESC "
+                 "LIMIT 1")
+                 .bind(device_id)
+                 .bind(capability)
+                 .bind(before_ms);
+  if (!st.step()) return std::nullopt;
+  TelemetryRow row{st.int64(0), st.text(1), st.text(2), {}, st.text(4)};
+  if (!st.is_null(3)) row.number = st.real(3);
+  st.reset();
+  return row;
+}
+
+std::optional<std::int64_t> Store::last_seen(const std::string& device_id, std::int64_t before_ms) {
+  auto& st = statement("SELECT max(ts_ms) FROM telemetry WHERE device_id = ? AND ts_ms < ?")
+                 .bind(device_id)
+                 .bind(before_ms);
+  st.step();
+  auto value = st.optional_int64(0);
+  st.reset();
+  return value;
+}
+
+std::vector<AlertRecord> Store::alerts_opened_between(std::int64_t from_ms, std::int64_t to_ms) {
+  static const std::string sql = std::string("SELECT ") + kAlertColumns +
+                                 " FROM alerts WHERE opened_at_ms >= ? AND opened_at_ms < ? "
+                                 "ORDER BY opened_at_ms, alert_id";
+  auto& st = statement(sql.c_str()).bind(from_ms).bind(to_ms);
+  std::vector<AlertRecord> out;
+  while (st.step()) out.push_back(read_alert(st));
+  return out;
+}
+
+std::vector<AlertRecord> Store::alerts_active_at(std::int64_t at_ms) {
+  static const std::string sql =
+      std::string("SELECT ") + kAlertColumns +
+      " FROM alerts WHERE opened_at_ms < ? AND (resolved_at_ms IS NULL OR resolved_at_ms >= ?) "
+      "ORDER BY opened_at_ms, alert_id";
+  auto& st = statement(sql.c_str()).bind(at_ms).bind(at_ms);
+  std::vector<AlertRecord> out;
+  while (st.step()) out.push_back(read_alert(st));
+  return out;
 }
 
 std::string_view to_string(AlertState state) {

@@ -286,7 +286,7 @@ TEST(ConfigFile, UnknownTopLevelKeyListsAllowedKeys) {
   ConfigResult result = parse(kHousehold + kStorage + kDevices + kContacts + "x_y: 1\n");
   expect_one_error(result, 7, 1,
                    "unknown key \"x_y\" at the top level (allowed: household, broker, storage, "
-                   "devices, contacts, escalation, notify, rules)");
+                   "devices, contacts, escalation, notify, rules, uplink)");
 }
 
 TEST(ConfigFile, UnknownKeyGetsDidYouMean) {

@@ -82,6 +82,9 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err) 
   const auto& config = *loaded.config;
   out << path << ": OK (household " << config.household.id << ", " << config.devices.size()
       << " devices, " << config.contacts.size() << " contacts)\n";
+  if (config.uplink) {
+    out << "uplink: hub " << config.uplink->hub_id << " forwards to the township broker\n";
+  }
   return 0;
 }
 

@@ -13,6 +13,11 @@
 #include "homesafe/gateway/config.hpp"
 #include "homesafe/gateway/daemon.hpp"
 #include "homesafe/gateway/log.hpp"
+// The executable is where the layers meet: cloud-bridge/ adds the township uplink to the daemon
+// (the gateway library itself does not depend on it).
+#ifdef HOMESAFE_HAVE_CLOUD_BRIDGE
+#include "homesafe/cloud_bridge/uplink.hpp"
+#endif
 
 namespace hg = homesafe::gateway;
 
@@ -138,7 +143,11 @@ int main(int argc, char** argv) {
                 << " error(s) in " << *path << '\n';
       return 1;
     }
+#ifdef HOMESAFE_HAVE_CLOUD_BRIDGE
+    return hg::run_daemon(*loaded.config, homesafe::cloud_bridge::uplink_extensions);
+#else
     return hg::run_daemon(*loaded.config);
+#endif
   }
   if (first == "check-config") {
     std::string path;

@@ -49,6 +49,25 @@ struct BrokerConfig {
   std::optional<TlsConfig> tls;
 };
 
+// The township link (cloud-bridge): a second MQTT connection, to the township broker, that drains
+// the hub's outbox. Present only when the config has an `uplink:` section.
+struct UplinkConfig {
+  std::string url;        // township broker: tcp://, ssl://, mqtt://, mqtts://
+  std::string client_id;  // default: homesafe-uplink-<hub id>
+  std::string username;   // default: the hub id (the broker ACL is keyed on it)
+  std::string password;   // prefer password_file
+  std::string password_file;
+  std::chrono::seconds keepalive{60};
+  std::optional<TlsConfig> tls;
+  std::string hub_id;                          // [a-z0-9_-]{1,32}; default: the household id
+  std::chrono::seconds heartbeat{300};         // homesafe-up/HUB/heartbeat every this often
+  std::chrono::seconds ack_timeout{30};        // resend an event not acknowledged in this time
+  std::int64_t max_outbox_rows = 200'000;      // beyond: drop summaries, then device health
+  std::int64_t max_outbox_bytes = 64LL << 20;  // (never alarms or alerts)
+  int drain_rate = 20;                         // events per second at most
+  int inflight = 10;                           // events sent but not yet acknowledged, at most
+};
+
 struct StorageConfig {
   std::string path;  // SQLite file; ":memory:" only for tests and replay
   int telemetry_retention_days = 35;
@@ -139,6 +158,7 @@ struct HubConfig {
   NotifyConfig notify;
   rules::RuleSettings rules;  // anomaly rule settings (defaults in rules/settings.hpp)
   std::optional<CheckinConfig> checkin;
+  std::optional<UplinkConfig> uplink;
 
   const drivers::DeviceConfig* find_device(std::string_view id) const;
   const ContactConfig* find_contact(std::string_view id) const;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "homesafe/gateway/alert.hpp"
+#include "homesafe/gateway/clock.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -67,6 +68,39 @@ struct NotificationRow {
   std::optional<std::int64_t> finished_at_ms;
 };
 
+// One event waiting in the outbox for the township's acknowledgement (docs/uplink.md).
+struct OutboxRow {
+  std::int64_t seq = 0;
+  std::string event_id;  // HUB/EPOCH/SEQ
+  std::string type;      // alert, alert_event, notification, device_health, daily_summary, ...
+  int priority = 1;      // 0 alarm, 1 alert, 2 device health, 3 summary
+  std::int64_t ts_ms = 0;
+  bool clock_synced = true;
+  std::string body;  // JSON object
+  std::int64_t bytes = 0;
+};
+
+struct OutboxStats {
+  std::int64_t events = 0;
+  std::int64_t bytes = 0;
+  std::optional<std::int64_t> oldest_ts_ms;
+  std::int64_t dropped = 0;  // dropped by the size cap since the store was created
+};
+
+// Who the outbox events are from (the envelope is added when an event is sent).
+struct OutboxIdentity {
+  std::string hub_id;
+  std::string household_id;
+};
+
+// A downlink command that was applied (idempotency record).
+struct CommandRecord {
+  std::string command_id;
+  bool ok = false;
+  std::string error;
+  std::int64_t applied_at_ms = 0;
+};
+
 enum class Durability {
   full,    // synchronous=FULL: survives power loss at commit (alerts, escalation)
   normal,  // synchronous=NORMAL: may lose the last commits on power loss (telemetry)
@@ -74,7 +108,7 @@ enum class Durability {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens (creating if needed) and migrates. Throws StoreError with a clear message.
   explicit Store(const std::string& path);
@@ -84,7 +118,10 @@ class Store {
 
   int schema_version();
 
-  // RAII transaction: commits on commit(), rolls back if destroyed without.
+  // RAII transaction: commits on commit(), rolls back if destroyed without. A transaction begun
+  // while another is open joins it: its commit() does nothing, and destroying it without commit
+  // makes the outer commit() roll back and throw. A joining transaction has the outer one's
+  // durability (SQLite cannot change it inside a transaction).
   class Transaction {
    public:
     Transaction(Store& store, Durability durability);
@@ -96,6 +133,7 @@ class Store {
    private:
     Store& store_;
     bool done_ = false;
+    bool nested_ = false;
   };
 
   // Meta values (counters, ids).
@@ -135,6 +173,31 @@ class Store {
   std::optional<NotificationRow> latest_notification_to(const std::string& contact_id,
                                                         const std::string& channel);
 
+  // The uplink outbox (docs/uplink.md). Once enabled, every alert state change, handling record,
+  // notification outcome and device-health change is written to the outbox by the same call
+  // (and so in the same transaction) that records it. Disabled: nothing is written.
+  void enable_outbox(OutboxIdentity identity, const Clock& clock);
+  bool outbox_enabled() const { return outbox_clock_ != nullptr; }
+  // The 8 hex digits chosen when the store was created (or migrated to version 3).
+  std::string uplink_epoch();
+  // Appends one event; call inside a transaction. Returns its event id. Works also when the
+  // automatic outbox is not enabled (for the forwarder's own events).
+  std::string add_outbox_event(const std::string& type, int priority, const std::string& body,
+                               const Instant& now);
+  // The oldest events of the lowest priority numbers first, at most `limit`.
+  std::vector<OutboxRow> outbox_next(std::int64_t limit);
+  // Deletes an acknowledged event; false if it was not (any longer) in the outbox.
+  bool delete_outbox_event(const std::string& event_id);
+  OutboxStats outbox_stats();
+  // Enforces the size cap: deletes the oldest priority-3 events, then priority-2 ones, while
+  // the outbox holds more than `max_rows` events or `max_bytes` bytes; never priority 0 or 1.
+  // Counts the dropped events (OutboxStats::dropped) and returns how many were dropped now.
+  std::int64_t trim_outbox(std::int64_t max_rows, std::int64_t max_bytes);
+
+  // Downlink commands already applied.
+  std::optional<CommandRecord> find_command(const std::string& command_id);
+  void record_command(const CommandRecord& record);
+
   // Device history and telemetry.
   void add_device_event(const DeviceEventRow& row);
   std::vector<DeviceEventRow> device_events(const std::string& device_id, int limit);
@@ -143,17 +206,38 @@ class Store {
   // Deletes rows older than `older_than_ms` and the oldest rows beyond `max_rows`. Returns the
   // number of rows deleted.
   std::int64_t prune_telemetry(std::int64_t older_than_ms, std::int64_t max_rows);
+  // Telemetry with from_ms <= ts < to_ms of the given capability, oldest first.
+  std::vector<TelemetryRow> telemetry_between(std::int64_t from_ms, std::int64_t to_ms,
+                                              const std::string& capability);
+  // A device's newest reading of a capability before `before_ms`.
+  std::optional<TelemetryRow> last_telemetry(const std::string& device_id,
+                                             const std::string& capability, std::int64_t before_ms);
+  // When a device last sent anything before `before_ms`.
+  std::optional<std::int64_t> last_seen(const std::string& device_id, std::int64_t before_ms);
+  // Alerts opened in [from_ms, to_ms), oldest first.
+  std::vector<AlertRecord> alerts_opened_between(std::int64_t from_ms, std::int64_t to_ms);
+  // Alerts open (not yet resolved) at `at_ms`.
+  std::vector<AlertRecord> alerts_active_at(std::int64_t at_ms);
 
  private:
   class Statement;
   void exec(const char* sql);
   Statement& statement(const char* sql);
   void migrate();
+  // The automatic outbox rows (no-ops when the outbox is not enabled).
+  void outbox_alert_changed(const AlertRecord& alert);
+  void outbox_alert_event(const AlertEvent& event);
+  void outbox_notification(const std::string& notification_id);
 
   std::string path_;
   sqlite3* db_ = nullptr;
   std::vector<std::pair<const char*, std::unique_ptr<Statement>>> statements_;
   Durability current_durability_ = Durability::full;
+  int transaction_depth_ = 0;
+  bool rollback_only_ = false;
+  OutboxIdentity outbox_identity_;
+  const Clock* outbox_clock_ = nullptr;
+  std::optional<std::string> epoch_;
 };
 
 }  // namespace homesafe::gateway
