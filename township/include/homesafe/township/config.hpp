@@ -1,0 +1,46 @@
+#pragma once
+// homesafe-township's YAML config (docs/township.md, examples/township/township.yaml).
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace homesafe::township {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct TownshipConfig {
+  std::filesystem::path storage_path;
+  struct {
+    std::string url = "tcp://127.0.0.1:1883";
+    std::string client_id = "homesafe-township";
+    std::string username;
+    std::string password;
+  } broker;
+  struct {
+    std::string address = "127.0.0.1";
+    int port = 8080;
+    bool secure_cookie = false;
+    std::int64_t session_ttl_s = 8 * 3600;
+  } http;
+  struct {
+    std::int64_t heartbeat_s = 300;
+    std::int64_t missed = 3;
+    std::int64_t grace_s = 300;
+    std::int64_t check_interval_s = 30;
+  } silence;
+  int utc_offset_minutes = 480;
+
+  std::int64_t silence_allowance_ms() const {
+    return (silence.heartbeat_s * silence.missed + silence.grace_s) * 1000;
+  }
+};
+
+// Throws ConfigError("FILE:LINE:COL: ...") for a bad file.
+TownshipConfig load_config(const std::filesystem::path& path);
+TownshipConfig parse_config(const std::string& yaml, const std::string& name = "config");
+
+}  // namespace homesafe::township

@@ -1,0 +1,73 @@
+#pragma once
+// Hub messages in: validate, check the hub against the registry, store in one transaction, and
+// say which ack to publish (after the commit). Also watches for silent hubs.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "homesafe/township/clock.hpp"
+#include "homesafe/township/store.hpp"
+
+namespace homesafe::township {
+
+struct IngestOptions {
+  // A hub is silent after this long without a heartbeat or an event (3 × 5 min + 5 min).
+  std::int64_t silence_allowance_ms = 20 * 60'000;
+  // Local time of the township (for visit dates), minutes east of UTC.
+  int utc_offset_minutes = 8 * 60;
+};
+
+struct Outgoing {
+  std::string topic;
+  std::string payload;
+};
+
+enum class IngestOutcome { kStored, kDuplicate, kAccepted, kRejected };
+
+struct IngestResult {
+  IngestOutcome outcome = IngestOutcome::kRejected;
+  std::string reason;           // for kRejected
+  std::optional<Outgoing> ack;  // publish (QoS 1) after handle() returned
+};
+
+class Ingest {
+ public:
+  Ingest(Store& store, const Clock& clock, IngestOptions options = {});
+
+  // Handles one message from the township broker. Never throws for bad input; a database error
+  // propagates (the message is then not acknowledged and the hub sends it again).
+  IngestResult handle(const std::string& topic, const std::string& payload);
+
+  // Raises `hub_silent` for every hub past its allowance that has none open. Returns the hub ids
+  // that became silent now.
+  std::vector<std::string> check_silence();
+
+  std::uint64_t rejected_total() const { return rejected_total_; }
+  const std::map<std::string, std::uint64_t>& rejected_by_reason() const { return rejected_; }
+  std::uint64_t stored_total() const { return stored_total_; }
+  std::uint64_t duplicate_total() const { return duplicate_total_; }
+
+ private:
+  IngestResult reject(const std::string& topic, std::string reason);
+  // The hub spoke: last_seen and the end of a hub_silent alert (inside the caller's transaction).
+  void hub_spoke(const std::string& hub, const std::string& household, std::int64_t now);
+
+  Store& store_;
+  const Clock& clock_;
+  IngestOptions options_;
+  std::int64_t started_at_;
+  std::uint64_t rejected_total_ = 0;
+  std::uint64_t stored_total_ = 0;
+  std::uint64_t duplicate_total_ = 0;
+  std::map<std::string, std::uint64_t> rejected_;
+};
+
+// Text of the safety aspect (居家安全隐患) of a remote-monitoring visit from a daily summary.
+std::string safety_from_summary(const nlohmann::json& body);
+
+}  // namespace homesafe::township

@@ -1,0 +1,106 @@
+#include "homesafe/township/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace homesafe::township {
+namespace {
+
+[[noreturn]] void fail(const std::string& name, const YAML::Node& node, const std::string& what) {
+  const auto mark = node.Mark();
+  throw ConfigError(fmt::format("{}:{}:{}: {}", name, mark.line + 1, mark.column + 1, what));
+}
+
+void only_keys(const std::string& name, const YAML::Node& node, std::set<std::string> keys) {
+  if (!node.IsMap()) fail(name, node, "expected a mapping");
+  for (const auto& kv : node) {
+    const auto key = kv.first.as<std::string>();
+    if (!keys.contains(key)) fail(name, kv.first, "unknown key '" + key + "'");
+  }
+}
+
+std::string get_string(const std::string& name, const YAML::Node& node) {
+  if (!node.IsScalar()) fail(name, node, "expected a text");
+  return node.as<std::string>();
+}
+
+std::int64_t get_int(const std::string& name, const YAML::Node& node, std::int64_t min,
+                     std::int64_t max) {
+  std::int64_t v = 0;
+  try {
+    v = node.as<std::int64_t>();
+  } catch (const YAML::Exception&) {
+    fail(name, node, "expected an integer");
+  }
+  if (v < min || v > max) fail(name, node, fmt::format("must be between {} and {}", min, max));
+  return v;
+}
+
+bool get_bool(const std::string& name, const YAML::Node& node) {
+  try {
+    return node.as<bool>();
+  } catch (const YAML::Exception&) {
+    fail(name, node, "expected true or false");
+  }
+}
+
+}  // namespace
+
+TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
+  }
+  TownshipConfig c;
+  only_keys(name, root, {"storage", "broker", "http", "silence", "utc_offset_minutes"});
+  const auto storage = root["storage"];
+  if (!storage) throw ConfigError(name + ": missing 'storage'");
+  only_keys(name, storage, {"path"});
+  if (!storage["path"]) fail(name, storage, "missing 'path'");
+  c.storage_path = get_string(name, storage["path"]);
+  if (const auto b = root["broker"]) {
+    only_keys(name, b, {"url", "client_id", "username", "password"});
+    if (b["url"]) c.broker.url = get_string(name, b["url"]);
+    if (b["client_id"]) c.broker.client_id = get_string(name, b["client_id"]);
+    if (b["username"]) c.broker.username = get_string(name, b["username"]);
+    if (b["password"]) c.broker.password = get_string(name, b["password"]);
+  }
+  if (const auto h = root["http"]) {
+    only_keys(name, h, {"address", "port", "secure_cookie", "session_ttl_s"});
+    if (h["address"]) c.http.address = get_string(name, h["address"]);
+    if (h["port"]) c.http.port = static_cast<int>(get_int(name, h["port"], 0, 65535));
+    if (h["secure_cookie"]) c.http.secure_cookie = get_bool(name, h["secure_cookie"]);
+    if (h["session_ttl_s"]) c.http.session_ttl_s = get_int(name, h["session_ttl_s"], 60, 7 * 86400);
+  }
+  if (const auto s = root["silence"]) {
+    only_keys(name, s, {"heartbeat_s", "missed", "grace_s", "check_interval_s"});
+    if (s["heartbeat_s"]) c.silence.heartbeat_s = get_int(name, s["heartbeat_s"], 1, 86400);
+    if (s["missed"]) c.silence.missed = get_int(name, s["missed"], 1, 100);
+    if (s["grace_s"]) c.silence.grace_s = get_int(name, s["grace_s"], 0, 86400);
+    if (s["check_interval_s"]) {
+      c.silence.check_interval_s = get_int(name, s["check_interval_s"], 1, 3600);
+    }
+  }
+  if (root["utc_offset_minutes"]) {
+    c.utc_offset_minutes = static_cast<int>(get_int(name, root["utc_offset_minutes"], -720, 840));
+  }
+  return c;
+}
+
+TownshipConfig load_config(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  TownshipConfig c = parse_config(ss.str(), path.string());
+  if (c.storage_path.is_relative()) c.storage_path = path.parent_path() / c.storage_path;
+  return c;
+}
+
+}  // namespace homesafe::township
