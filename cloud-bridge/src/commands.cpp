@@ -14,6 +14,7 @@ using Json = nlohmann::json;
 constexpr std::size_t kMaxIdBytes = 128;
 constexpr std::size_t kMaxByBytes = 64;
 constexpr std::size_t kMaxNoteBytes = 2000;
+constexpr std::size_t kMaxErrorBytes = 2000;
 
 // A string field: nullopt when absent or not a string or too long.
 std::optional<std::string> string_field(const Json& json, const char* key, std::size_t max) {
@@ -113,7 +114,19 @@ CommandOutcome CommandProcessor::apply(const std::string& id, const Json& json,
     hub_.end_away(*by, now);
     return {id, true, {}, false};
   }
-  if (*type == "config") return failed(id, "unsupported");
+  if (*type == "config") {
+    auto patch = json.find("patch");
+    if (patch == json.end() || !patch->is_object()) return failed(id, "malformed: patch");
+    std::string error = hub_.configure(patch->dump(), id, now);
+    if (error.empty()) return {id, true, {}, false};
+    if (error.size() > kMaxErrorBytes) {
+      // Cut at a character boundary (messages may quote UTF-8 values).
+      std::size_t cut = kMaxErrorBytes;
+      while (cut > 0 && (static_cast<unsigned char>(error[cut]) & 0xC0U) == 0x80U) --cut;
+      error = error.substr(0, cut) + "...";
+    }
+    return failed(id, "invalid patch: " + error);
+  }
   return failed(id, "unknown type");
 }
 

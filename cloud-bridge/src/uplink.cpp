@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <random>
 
@@ -25,21 +26,33 @@ using std::chrono::milliseconds;
 // Downlink commands go through the hub's own paths (channel "township").
 class HubAdapter final : public HubActions {
  public:
-  explicit HubAdapter(gateway::Hub& hub) : hub_(hub) {}
+  HubAdapter(gateway::Hub& hub, std::function<void()> deadlines_changed)
+      : hub_(hub), deadlines_changed_(std::move(deadlines_changed)) {}
   gateway::AckOutcome acknowledge(const gateway::AckRequest& request,
                                   const rules::Instant& now) override {
-    return hub_.acknowledge(request, now);
+    auto outcome = hub_.acknowledge(request, now);
+    deadlines_changed_();
+    return outcome;
   }
   void set_away(std::int64_t until_wall_ms, const std::string& by, const std::string& note,
                 const rules::Instant& now) override {
     hub_.set_away(until_wall_ms, by, note, now);
+    deadlines_changed_();
   }
   void end_away(const std::string& by, const rules::Instant& now) override {
     hub_.end_away(by, now);
+    deadlines_changed_();
+  }
+  std::string configure(const std::string& patch, const std::string& command_id,
+                        const rules::Instant& now) override {
+    std::string error = hub_.apply_config_patch(patch, command_id, now);
+    deadlines_changed_();  // new rule limits and ladder steps
+    return error;
   }
 
  private:
   gateway::Hub& hub_;
+  std::function<void()> deadlines_changed_;
 };
 
 class Uplink final : public gateway::DaemonExtension {
@@ -74,7 +87,8 @@ class Uplink final : public gateway::DaemonExtension {
     auto forwarder_settings = ForwarderSettings::from_config(context.config);
     forwarder_settings.boot_id = context.boot_id;
     client_ = gateway::make_paho_client(settings);
-    hub_actions_ = std::make_unique<HubAdapter>(context.hub);
+    hub_actions_ = std::make_unique<HubAdapter>(
+        context.hub, context.deadlines_changed ? context.deadlines_changed : [] {});
     commands_ = std::make_unique<CommandProcessor>(context.store, *hub_actions_);
     summary_ =
         std::make_unique<DailySummary>(context.config, context.store, context.hub.time_zone());

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -451,6 +453,7 @@ class Parser {
 
   ConfigResult run() {
     config_.source_file = path_;
+    config_.source_text = text_;
     try {
       parse_text();
     } catch (const YAML::Exception& e) {
@@ -1826,6 +1829,81 @@ ConfigResult single_error(const std::string& path, std::string message) {
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Township config patches.
+
+constexpr std::string_view kPatchSource = "config patch";
+constexpr std::array<std::string_view, 2> kPatchableKeys{"rules", "escalation"};
+constexpr std::size_t kMaxPatchBytes = 64 * 1024;
+
+// A JSON value as a YAML node. Every scalar becomes text, as in a file: the loader reads values
+// from their text (5, "5" and 5s mean what they mean in the file).
+YAML::Node to_yaml(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      YAML::Node map(YAML::NodeType::Map);
+      for (const auto& [key, item] : value.items()) {
+        if (!item.is_null()) map[key] = to_yaml(item);  // null removes (RFC 7396)
+      }
+      return map;
+    }
+    case nlohmann::json::value_t::array: {
+      YAML::Node sequence(YAML::NodeType::Sequence);
+      for (const auto& item : value) sequence.push_back(to_yaml(item));
+      return sequence;
+    }
+    case nlohmann::json::value_t::string:
+      return YAML::Node(value.get<std::string>());
+    case nlohmann::json::value_t::boolean:
+      return YAML::Node(std::string(value.get<bool>() ? "true" : "false"));
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      return YAML::Node(YAML::NodeType::Null);
+    default:
+      return YAML::Node(value.dump());  // numbers
+  }
+}
+
+// RFC 7396 on a YAML map: maps merge key by key, null removes, anything else replaces.
+void merge_patch(YAML::Node target, const nlohmann::json& patch) {
+  for (const auto& [key, value] : patch.items()) {
+    if (value.is_null()) {
+      target.remove(key);
+      continue;
+    }
+    YAML::Node existing = static_cast<const YAML::Node&>(target)[key];
+    if (value.is_object() && existing.IsDefined() && existing.IsMap()) {
+      merge_patch(existing, value);
+      continue;
+    }
+    target[key] = to_yaml(value);
+  }
+}
+
+// What is wrong with one patch as a whole (before its content is validated), or nothing.
+std::optional<std::string> patch_problem(const nlohmann::json& patch, std::size_t bytes) {
+  if (bytes > kMaxPatchBytes) {
+    return fmt::format("patch is too large ({} bytes; at most {})", bytes, kMaxPatchBytes);
+  }
+  if (!patch.is_object())
+    return std::string("patch must be an object with rules and/or escalation");
+  if (patch.empty()) return std::string("patch is empty (expected rules and/or escalation)");
+  for (const auto& [key, value] : patch.items()) {
+    if (!contains(kPatchableKeys, key)) {
+      return fmt::format("patch may change only rules and escalation, not {}",
+                         is_safe_to_echo(key) ? quote_value(key) : std::string("(key)"));
+    }
+  }
+  return std::nullopt;
+}
+
+bool same_checkin(const std::optional<CheckinConfig>& a, const std::optional<CheckinConfig>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->wait == b->wait && a->topic == b->topic && a->payload == b->payload &&
+         a->retain == b->retain;
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -1902,6 +1980,48 @@ ConfigResult load_config(const std::string& path) {
 
 ConfigResult parse_config(const std::string& text, const std::string& path) {
   return Parser(text, path).run();
+}
+
+ConfigResult apply_config_patches(const HubConfig& config,
+                                  const std::vector<std::string>& patches) {
+  const std::string source(kPatchSource);
+  if (config.source_text.empty()) {
+    return single_error(source, "the hub's config text is not available");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(config.source_text);
+  } catch (const YAML::Exception&) {
+    return single_error(source, "the hub's config file cannot be read as YAML");
+  }
+  if (!root.IsMap()) return single_error(source, "the hub's config file is not a map");
+  for (const auto& text : patches) {
+    const auto patch = nlohmann::json::parse(text, nullptr, false);
+    if (patch.is_discarded()) return single_error(source, "patch is not JSON");
+    if (auto problem = patch_problem(patch, text.size())) return single_error(source, *problem);
+    try {
+      merge_patch(root, patch);
+    } catch (const YAML::Exception&) {
+      return single_error(source, "patch cannot be merged into the config");
+    }
+  }
+  YAML::Emitter out;
+  out << root;
+  if (!out.good()) return single_error(source, "patched config cannot be written as YAML");
+  ConfigResult result = parse_config(out.c_str(), source);
+  for (auto& error : result.errors) {
+    error.line = 0;  // places in a merged text nobody can open
+    error.column = 0;
+  }
+  if (!result.config) return result;
+  if (!same_checkin(config.checkin, result.config->checkin)) {
+    return single_error(source,
+                        "rules.checkin cannot be changed by a patch (it publishes commands on the "
+                        "hub's broker); change it in the config file");
+  }
+  result.config->source_file = config.source_file;
+  result.config->source_text = config.source_text;
+  return result;
 }
 
 }  // namespace homesafe::gateway

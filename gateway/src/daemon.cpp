@@ -98,7 +98,8 @@ class Daemon final : public HubOutput {
               config_.household.id, config_.broker.url);
     start_connect();
     for (auto& extension : extensions_) {
-      extension->start({io_, config_, store_, hub_, clock_, boot_id_});
+      extension->start(
+          {io_, config_, store_, hub_, clock_, boot_id_, [this] { schedule_rule_timer(); }});
     }
     watchdog_.ready();
     schedule_housekeeping();

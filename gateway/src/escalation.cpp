@@ -59,6 +59,10 @@ std::string notification_id(const std::string& alert_id, int step, int repeat,
 Escalator::Escalator(const HubConfig& config, Store& store, const rules::TimeZone& zone,
                      std::string boot_id)
     : config_(config), store_(store), zone_(zone), boot_id_(std::move(boot_id)) {
+  build_policies();
+}
+
+void Escalator::build_policies() {
   policies_ = config_.escalation;
   for (auto& p : default_escalation_policies(config_)) policies_.push_back(std::move(p));
   if (config_.checkin) {
@@ -74,6 +78,29 @@ Escalator::Escalator(const HubConfig& config, Store& store, const rules::TimeZon
       checkin_policies_.push_back(std::move(with_checkin));
     }
   }
+}
+
+void Escalator::reconfigure(const rules::Instant& /*now*/) {
+  policies_.clear();
+  checkin_policies_.clear();
+  resident_ = ContactConfig{};
+  build_policies();
+  for (auto it = ladders_.begin(); it != ladders_.end();) {
+    Ladder& ladder = it->second;
+    ladder.policy = &policy_for(ladder.alert);
+    ladder.postponed_until_mono.reset();  // worked out again against the new hours
+    if (ladder.alert.state == AlertState::acknowledged &&
+        ladder.policy->until == StopWhen::acknowledged) {
+      ladder.row.active = false;
+      store_.save_escalation(ladder.row);
+      log::info("escalation of {} stopped (acknowledged; new policy)", ladder.alert.alert_id);
+      it = ladders_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  log::info("escalation: policies replaced; {} running ladders continue at their next step",
+            ladders_.size());
 }
 
 const EscalationPolicy& Escalator::policy_for(const AlertRecord& alert) const {

@@ -1,10 +1,14 @@
 #include "homesafe/gateway/hub.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <variant>
 
+#include "homesafe/gateway/config_override.hpp"
 #include "homesafe/gateway/log.hpp"
 
 namespace homesafe::gateway {
@@ -103,19 +107,42 @@ std::optional<AwayRequest> parse_away(const nlohmann::json& json) {
   return away;
 }
 
+// The config with the township's stored override, if any (logged either way).
+OverriddenConfig effective_config(const HubConfig& config, Store& store) {
+  auto effective = with_config_override(config, store);
+  if (!effective.errors.empty()) {
+    log::error(
+        "config override from the township ignored: it does not validate against {} (clear it "
+        "with homesafe-gateway clear-override): {}",
+        config.source_file, fmt::join(effective.errors, "; "));
+  } else if (effective.patches > 0) {
+    log::warn(
+        "config override from the township in effect: {} patch(es) of rules/escalation "
+        "over {}",
+        effective.patches, config.source_file);
+  }
+  return effective;
+}
+
 }  // namespace
 
 Hub::Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
          std::string boot_id)
-    : config_(config),
+    : Hub(effective_config(config, store), store, output, std::move(time_zone),
+          std::move(boot_id)) {}
+
+Hub::Hub(OverriddenConfig config, Store& store, HubOutput& output, rules::TimeZone time_zone,
+         std::string boot_id)
+    : config_(std::move(config.config)),
+      config_patches_(config.patches),
       store_(store),
       output_(output),
       time_zone_(std::move(time_zone)),
-      topics_(config.household.id),
+      topics_(config_.household.id),
       household_(household_of(config_, time_zone_)),
       engine_(household_, rules::default_rules(household_)),
-      alerts_(config, store),
-      escalator_(config, store, time_zone_, std::move(boot_id)) {
+      alerts_(config_, store),
+      escalator_(config_, store, time_zone_, std::move(boot_id)) {
   for (const auto& device : config_.devices) {
     const drivers::Driver* driver = drivers::find_driver(device.format);
     if (driver == nullptr) continue;  // rejected by config validation already
@@ -136,6 +163,49 @@ void Hub::start(const rules::Instant& now) {
   commit_events(events, now, Durability::full);
   log::info("hub {}: {} devices, {} active alerts, {} rule state entries", config_.household.id,
             config_.devices.size(), alerts_.active().size(), state_entries);
+}
+
+std::string Hub::apply_config_patch(const std::string& patch, const std::string& command_id,
+                                    const rules::Instant& now) {
+  std::vector<ConfigPatchRecord> patches;
+  try {
+    patches = load_config_override(store_);
+  } catch (const ConfigOverrideError& e) {
+    return fmt::format("the hub's stored override cannot be read ({}); clear it on the hub",
+                       e.what());
+  }
+  patches.push_back({command_id, now.wall_ms, patch});
+  auto result = apply_config_patches(config_, patch_texts(patches));
+  if (!result.config) {
+    std::vector<std::string> messages;
+    for (const auto& error : result.errors) messages.push_back(error.message);
+    return fmt::format("{}", fmt::join(messages, "; "));
+  }
+  std::vector<AlertChange> changes;
+  std::vector<notify::Notification> notifications;
+  {
+    Store::Transaction tx(store_, Durability::full);
+    save_config_override(store_, patches);
+    // Only these sections change: devices, contacts and routes stay as they are (the MQTT
+    // thread's is_alarm_topic reads only those).
+    config_.rules = result.config->rules;
+    config_.escalation = result.config->escalation;
+    household_ = household_of(config_, time_zone_);
+    const auto events = engine_.reconfigure(household_, rules::default_rules(household_), now);
+    escalator_.reconfigure(now);
+    for (const auto& event : events) alerts_.apply(event, now, changes);
+    escalate(changes, now, notifications);
+    escalator_.on_tick(now, notifications);  // a step of the new policy that is already due
+    for (const auto& [key, value] : engine_.state().take_changes()) {
+      store_.put_rule_state(key, value);
+    }
+    tx.commit();
+  }
+  config_patches_ = patches.size();
+  log::warn("config patch {} from the township applied (rules/escalation; {} patch(es) in effect)",
+            command_id, config_patches_);
+  emit(changes, notifications, now);
+  return {};
 }
 
 std::vector<Subscription> Hub::subscriptions() const {

@@ -370,6 +370,10 @@ void Store::set_meta(const std::string& key, const std::string& value) {
       .run();
 }
 
+void Store::erase_meta(const std::string& key) {
+  statement("DELETE FROM meta WHERE key = ?").bind(key).run();
+}
+
 std::int64_t Store::next_sequence(const std::string& name) {
   const std::string key = "seq/" + name;
   std::int64_t next = 1;

@@ -88,6 +88,16 @@ std::vector<RuleEvent> RuleEngine::resume(Instant now) {
   return run_ticks(rule_now);
 }
 
+std::vector<RuleEvent> RuleEngine::reconfigure(HouseholdPtr household,
+                                               std::vector<std::unique_ptr<Rule>> rules,
+                                               Instant now) {
+  household_ = std::move(household);
+  rules_ = std::move(rules);
+  const Instant rule_now = rule_time(now);
+  advance_clock(rule_now);
+  return run_ticks(rule_now);
+}
+
 std::vector<RuleEvent> RuleEngine::on_message(const Observation& observation) {
   const Instant rule_now = rule_time(observation.now);
   advance_clock(rule_now);

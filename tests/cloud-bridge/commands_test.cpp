@@ -29,10 +29,17 @@ class FakeHub final : public HubActions {
     aways.push_back({until, by + "|" + note});
   }
   void end_away(const std::string& by, const rules::Instant&) override { homes.push_back(by); }
+  std::string configure(const std::string& patch, const std::string&,
+                        const rules::Instant&) override {
+    patches.push_back(patch);
+    return patch_error;
+  }
 
   std::vector<gateway::AckRequest> acks;
   std::vector<std::pair<std::int64_t, std::string>> aways;
   std::vector<std::string> homes;
+  std::vector<std::string> patches;
+  std::string patch_error;
   AckOutcome outcome = AckOutcome::applied;
   bool fail = false;
 };
@@ -124,11 +131,28 @@ TEST_F(CommandsTest, BadCommandsAreRefusedNotApplied) {
   }
 }
 
-TEST_F(CommandsTest, ConfigPatchIsAnsweredUnsupported) {
-  commands_.handle(R"({"v":1,"command_id":"c-9","type":"config","patch":{"rules":{}}})",
+TEST_F(CommandsTest, ConfigPatchGoesToTheHubOnceAndItsRefusalIsAnswered) {
+  const std::string command =
+      R"({"v":1,"command_id":"c-9","type":"config","patch":{"rules":{"no_water":{"after":"6h"}}}})";
+  commands_.handle(command, clock_.now());
+  commands_.handle(command, clock_.now());
+  EXPECT_EQ(hub_.patches, (std::vector<std::string>{R"({"rules":{"no_water":{"after":"6h"}}})"}));
+  hub_.patch_error = "no_water.after must be between 1h and 168h";
+  commands_.handle(R"({"v":1,"command_id":"c-10","type":"config","patch":{"rules":{}}})",
                    clock_.now());
-  EXPECT_EQ(results().at(0),
-            (json{{"command_id", "c-9"}, {"ok", false}, {"error", "unsupported"}}));
+  commands_.handle(R"({"v":1,"command_id":"c-11","type":"config","patch":[1]})", clock_.now());
+  commands_.handle(R"({"v":1,"command_id":"c-12","type":"config"})", clock_.now());
+  EXPECT_EQ(hub_.patches.size(), 2u);
+  const auto answers = results();
+  ASSERT_EQ(answers.size(), 5u);
+  EXPECT_EQ(answers[1], (json{{"command_id", "c-9"}, {"ok", true}, {"error", nullptr}}));
+  EXPECT_EQ(answers[2], (json{{"command_id", "c-10"},
+                              {"ok", false},
+                              {"error",
+                               "invalid patch: no_water.after must be between 1h and "
+                               "168h"}}));
+  EXPECT_EQ(answers[3]["error"], "malformed: patch");
+  EXPECT_EQ(answers[4]["error"], "malformed: patch");
 }
 
 TEST_F(CommandsTest, WithoutCommandIdNothingToAnswer) {
@@ -172,6 +196,10 @@ class HubAdapterForTest final : public HubActions {
   }
   void end_away(const std::string& by, const rules::Instant& now) override {
     hub_.end_away(by, now);
+  }
+  std::string configure(const std::string& patch, const std::string& id,
+                        const rules::Instant& now) override {
+    return hub_.apply_config_patch(patch, id, now);
   }
 
  private:

@@ -375,6 +375,67 @@ TEST_F(UplinkE2eTest, TownshipCommandAcknowledgesTheAlarmOnTheHub) {
   EXPECT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
 }
 
+// A config patch from the township changes the running ladder of an open alarm (its next step
+// comes at the new time: the daemon's timer is re-armed), is kept in the store, shown by
+// check-config and removed by clear-override.
+TEST_F(UplinkE2eTest, TownshipConfigPatchTakesEffectAndIsKept) {
+  FakeTownship township(township_.url());
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_until([&] { return township.status() == "online"; }, 30s))
+      << gateway->describe();
+  device("kitchen-smoke", R"({"smoke": true})");  // built-in ladder: next step after 3 min
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& e : township.events()) {
+          if (e["type"] == "alert") return true;
+        }
+        return false;
+      },
+      30s));
+  const json patch =
+      json::parse(R"({"escalation":[{"match":{"severity":"emergency"},"steps":[)"
+                  R"({"after":"0s","notify":["caregiver"]},{"after":"8s","notify":["li"]}]}]})");
+  township.command({{"v", 1}, {"command_id", "c-cfg-1"}, {"type", "config"}, {"patch", patch}});
+  auto step_one = [&] {
+    for (const auto& e : township.events()) {
+      if (e["type"] == "notification" && e["body"]["step"] == 1) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& e : township.events()) {
+          if (e["type"] == "command_result" && e["body"]["command_id"] == "c-cfg-1") {
+            EXPECT_EQ(e["body"]["ok"], true) << e;
+            return true;
+          }
+        }
+        return false;
+      },
+      30s))
+      << gateway->describe();
+  ASSERT_TRUE(wait_until(step_one, 30s)) << "the new policy's step 1 did not come\n"
+                                         << gateway->describe();
+  EXPECT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+  {
+    Process check({HOMESAFE_GATEWAY_BIN, "check-config", config_path_.string()});
+    EXPECT_EQ(check.wait_for_exit(20s), std::optional<int>(0)) << check.describe();
+    EXPECT_NE(check.read_stdout().find("override: 1 township config patch(es) in effect"),
+              std::string::npos)
+        << check.describe();
+  }
+  {
+    Process clear({HOMESAFE_GATEWAY_BIN, "clear-override", "--config", config_path_.string()});
+    EXPECT_EQ(clear.wait_for_exit(20s), std::optional<int>(0)) << clear.describe();
+    EXPECT_NE(clear.read_stdout().find("cleared the township's config override (1 patch(es))"),
+              std::string::npos)
+        << clear.describe();
+  }
+  Process check({HOMESAFE_GATEWAY_BIN, "check-config", config_path_.string()});
+  EXPECT_EQ(check.wait_for_exit(20s), std::optional<int>(0)) << check.describe();
+  EXPECT_EQ(check.read_stdout().find("override:"), std::string::npos) << check.describe();
+}
+
 TEST_F(UplinkE2eTest, CheckConfigValidatesTheUplinkSection) {
   {
     Process check({HOMESAFE_GATEWAY_BIN, "check-config", config_path_.string()});

@@ -10,6 +10,7 @@
 
 #include "homesafe/gateway/alert_json.hpp"
 #include "homesafe/gateway/config.hpp"
+#include "homesafe/gateway/config_override.hpp"
 #include "homesafe/gateway/labels.hpp"
 #include "homesafe/gateway/replay.hpp"
 #include "homesafe/gateway/store.hpp"
@@ -70,6 +71,53 @@ std::string local_time(const rules::TimeZone& zone, std::optional<std::int64_t> 
   return iso.substr(0, 19);  // drop the offset in tables; the zone is the household's
 }
 
+bool store_exists(const HubConfig& config) {
+  struct stat info {};
+  return config.storage.path != ":memory:" && ::stat(config.storage.path.c_str(), &info) == 0;
+}
+
+// The township's config override in the hub's store, when there is a store.
+int report_config_override(const std::string& path, const HubConfig& config, std::ostream& out,
+                           std::ostream& err) {
+  if (!store_exists(config)) return 0;
+  try {
+    Store store(config.storage.path);
+    std::vector<ConfigPatchRecord> patches;
+    try {
+      patches = load_config_override(store);
+    } catch (const ConfigOverrideError& e) {
+      err << "override: the township's config override in the store cannot be read (" << e.what()
+          << ") and is ignored by the gateway; clear it with: homesafe-gateway clear-override "
+             "--config "
+          << path << '\n';
+      return 1;
+    }
+    if (patches.empty()) return 0;
+    const auto zone = load_time_zone(config.household.timezone)
+                          .value_or(rules::TimeZone::fixed(config.household.timezone, 0));
+    const auto effective = with_config_override(config, store);
+    if (!effective.errors.empty()) {
+      err << "override: the township's config override (" << patches.size()
+          << " patch(es)) does not validate against " << path
+          << " and is ignored by the gateway:\n";
+      for (const auto& error : effective.errors) err << "  " << error << '\n';
+      err << "clear it with: homesafe-gateway clear-override --config " << path << '\n';
+      return 1;
+    }
+    out << "override: " << patches.size()
+        << " township config patch(es) in effect over this file's rules and escalation (last: "
+           "command "
+        << patches.back().command_id << " at " << local_time(zone, patches.back().applied_at_ms)
+        << "); clear with: homesafe-gateway clear-override --config " << path << '\n';
+    for (const auto& patch : patches)
+      out << "  " << patch.command_id << ": " << patch.patch << '\n';
+  } catch (const StoreError& e) {
+    err << "homesafe-gateway: cannot read the override from the store: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int check_config(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -84,6 +132,39 @@ int check_config(const std::string& path, std::ostream& out, std::ostream& err) 
       << " devices, " << config.contacts.size() << " contacts)\n";
   if (config.uplink) {
     out << "uplink: hub " << config.uplink->hub_id << " forwards to the township broker\n";
+  }
+  return report_config_override(path, config, out, err);
+}
+
+int clear_override(const std::string& config_path) {
+  auto config = load_or_report(config_path);
+  if (!config) return 1;
+  if (!store_exists(*config)) {
+    std::cout << "no store at " << config->storage.path << ": no override to clear\n";
+    return 0;
+  }
+  try {
+    Store store(config->storage.path);
+    Store::Transaction tx(store, Durability::full);
+    const bool present = store.get_meta(kConfigOverrideKey).has_value();
+    std::size_t count = 0;
+    try {
+      count = load_config_override(store).size();
+    } catch (const ConfigOverrideError&) {
+      // unreadable: cleared all the same
+    }
+    clear_config_override(store);
+    tx.commit();
+    if (!present) {
+      std::cout << "no township config override was in effect\n";
+      return 0;
+    }
+    std::cout << "cleared the township's config override (" << count
+              << " patch(es)); restart the gateway to run with the rules and escalation of "
+              << config_path << " (the running gateway keeps the patched ones until then)\n";
+  } catch (const StoreError& e) {
+    std::cerr << "homesafe-gateway: " << e.what() << '\n';
+    return 1;
   }
   return 0;
 }

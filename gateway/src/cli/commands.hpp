@@ -7,7 +7,10 @@
 
 namespace homesafe::gateway::cli {
 
+// Also reports the township's config override when the config's store exists.
 int check_config(const std::string& path, std::ostream& out, std::ostream& err);
+// Removes the township's config override from the store (takes effect at the next start).
+int clear_override(const std::string& config_path);
 int replay(const std::string& config_path, const std::string& input, const std::string& tail,
            const std::string& store_path);
 int alerts(const std::string& config_path, const std::optional<std::string>& show, int limit,

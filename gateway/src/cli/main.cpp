@@ -28,6 +28,11 @@ constexpr const char* kUsage = R"(usage:
       Run the hub daemon.
   homesafe-gateway check-config FILE
       Validate a hub config; print every error as file:line:column and exit 1 if any.
+      Also shows the township's config override (rules/escalation patches) kept in the
+      hub's store, and exits 1 if that no longer validates against the file.
+  homesafe-gateway clear-override --config FILE
+      Remove the township's config override from the hub's store; the file's rules and
+      escalation apply again from the next start of the gateway.
   homesafe-gateway replay --config FILE --input FILE|- [--tail DURATION] [--store PATH]
       Run the full pipeline on recorded messages (JSON lines) in virtual time and print one
       JSON line per alert state change. --tail keeps virtual time running after the last
@@ -159,6 +164,11 @@ int main(int argc, char** argv) {
       return usage_error("check-config needs a FILE");
     }
     return hg::cli::check_config(path, std::cout, std::cerr);
+  }
+  if (first == "clear-override") {
+    auto path = args->get("--config");
+    if (!path) return usage_error("clear-override needs --config FILE");
+    return hg::cli::clear_override(*path);
   }
   if (first == "replay") {
     auto config = args->get("--config");

@@ -25,6 +25,10 @@ class HubActions {
   virtual void set_away(std::int64_t until_wall_ms, const std::string& by, const std::string& note,
                         const rules::Instant& now) = 0;
   virtual void end_away(const std::string& by, const rules::Instant& now) = 0;
+  // A `config` command's patch (a JSON object): why it is refused, or empty when applied
+  // (gateway::Hub::apply_config_patch).
+  virtual std::string configure(const std::string& patch, const std::string& command_id,
+                                const rules::Instant& now) = 0;
 };
 
 struct CommandOutcome {

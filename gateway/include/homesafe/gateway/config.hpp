@@ -149,6 +149,7 @@ struct CheckinConfig {
 
 struct HubConfig {
   std::string source_file;
+  std::string source_text;  // the file as loaded (township config patches are merged into it)
   HouseholdConfig household;
   BrokerConfig broker;
   StorageConfig storage;
@@ -177,5 +178,14 @@ std::string read_secret_file(const std::string& path);
 ConfigResult load_config(const std::string& path);
 // Same, from text (path is only used in error messages).
 ConfigResult parse_config(const std::string& text, const std::string& path);
+
+// Township config patches (docs/uplink-hub.md): JSON objects with only `rules` and/or
+// `escalation`, merged in order into the config's source_text as JSON merge patches (RFC 7396:
+// maps merge key by key, null removes a key, anything else replaces it; so `escalation`, a list,
+// is replaced whole), then validated by the same loader as the file. Returns the config with the
+// patched sections, or the errors (loader messages without places: the merged text is not a file
+// anyone can open). Refuses a patch that changes rules.checkin (it publishes commands on the
+// hub's broker: change it in the file). Never throws for bad input.
+ConfigResult apply_config_patches(const HubConfig& config, const std::vector<std::string>& patches);
 
 }  // namespace homesafe::gateway

@@ -28,6 +28,9 @@ struct DaemonContext {
   Hub& hub;
   const Clock& clock;
   std::string boot_id;
+  // Call after changing the hub outside a message (a downlink command): the daemon re-arms its
+  // timer for the hub's next rule or escalation deadline.
+  std::function<void()> deadlines_changed;
 };
 
 // A part of the daemon that lives in a library the gateway does not depend on. Started after the

@@ -44,6 +44,13 @@ class Escalator {
   void on_alert_changed(const AlertRecord& alert, const rules::Instant& now);
   void on_tick(const rules::Instant& now, std::vector<notify::Notification>& out);
 
+  // The config's escalation policies changed (a township config patch): every running ladder
+  // continues under the policy that now matches its alert, at its next step (the steps already
+  // fired are not repeated; a step of the new policy that is already due fires at the next
+  // on_tick). A ladder whose alert is acknowledged and whose new policy stops there ends now.
+  // Within the caller's transaction.
+  void reconfigure(const rules::Instant& now);
+
   std::optional<std::int64_t> next_deadline_mono_ms() const;
   // Whether the alert is in its check-in stage: the resident was asked and nobody else yet.
   bool in_checkin(const std::string& alert_id) const;
@@ -64,6 +71,7 @@ class Escalator {
     std::optional<std::int64_t> postponed_until_mono;  // outside the policy's hours
   };
 
+  void build_policies();
   std::vector<const ContactConfig*> recipients(const EscalationStep& step) const;
   std::optional<std::int64_t> next_offset(const Ladder& ladder) const;
   std::optional<std::int64_t> due_mono(const Ladder& ladder) const;

@@ -17,6 +17,7 @@
 #include "homesafe/drivers/driver.hpp"
 #include "homesafe/gateway/alert_manager.hpp"
 #include "homesafe/gateway/config.hpp"
+#include "homesafe/gateway/config_override.hpp"
 #include "homesafe/gateway/escalation.hpp"
 #include "homesafe/gateway/notify/notifier.hpp"
 #include "homesafe/gateway/store.hpp"
@@ -73,8 +74,23 @@ class Hub {
   Hub(const HubConfig& config, Store& store, HubOutput& output, rules::TimeZone time_zone,
       std::string boot_id = "virtual");
 
+  // `config` is copied: a township config patch changes the hub's rules and escalation. When
+  // the store holds such an override (config_override.hpp), it is merged into the config here;
+  // one that no longer validates against the file is ignored with an error in the log.
   // Loads rule state, active alerts and escalation ladders from the store.
   void start(const rules::Instant& now);
+
+  // A township config patch (docs/uplink-hub.md): a JSON object with `rules` and/or
+  // `escalation` only, merged into the file's sections after the patches accepted before and
+  // validated by the config loader. When valid it is added to the store's override (in the
+  // caller's transaction, or its own) and takes effect at once: the rules start again with the
+  // new settings (their state, the rule clock and away mode continue) and running escalation
+  // ladders continue at their next step under the policy that now matches. Returns the loader's
+  // messages, joined, when it is refused (nothing changed); empty when applied.
+  std::string apply_config_patch(const std::string& patch, const std::string& command_id,
+                                 const rules::Instant& now);
+  // The township config patches in effect (0: the file's rules and escalation).
+  std::size_t config_patches() const { return config_patches_; }
 
   const HubConfig& config() const { return config_; }
   const Topics& topics() const { return topics_; }
@@ -127,6 +143,9 @@ class Hub {
   std::int64_t messages_processed() const { return messages_processed_; }
 
  private:
+  Hub(OverriddenConfig config, Store& store, HubOutput& output, rules::TimeZone time_zone,
+      std::string boot_id);
+
   struct Route {
     const drivers::DeviceConfig* device;
     const drivers::Driver* driver;
@@ -153,7 +172,8 @@ class Hub {
   void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
                         const rules::Instant& now);
 
-  const HubConfig& config_;
+  HubConfig config_;
+  std::size_t config_patches_ = 0;
   Store& store_;
   HubOutput& output_;
   rules::TimeZone time_zone_;

@@ -139,6 +139,7 @@ class Store {
   // Meta values (counters, ids).
   std::optional<std::string> get_meta(const std::string& key);
   void set_meta(const std::string& key, const std::string& value);
+  void erase_meta(const std::string& key);
   // Returns the next value of a persistent counter (1, 2, ...). Call inside a transaction.
   std::int64_t next_sequence(const std::string& name);
 

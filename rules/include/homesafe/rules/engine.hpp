@@ -28,6 +28,13 @@ class RuleEngine {
   // its deadlines. Returns what the rules signal for the time that passed while stopped.
   std::vector<RuleEvent> resume(Instant now);
 
+  // New settings for the same household (a config patch from the township): the rules are
+  // replaced and pick up where the state says, as after a restart, while the state, the rule
+  // clock and away mode continue. Returns what the new rules signal now (e.g. a watch that is
+  // already past its new limit).
+  std::vector<RuleEvent> reconfigure(HouseholdPtr household,
+                                     std::vector<std::unique_ptr<Rule>> rules, Instant now);
+
   // `observation.now` is on the caller's clocks; rules see the rule clock.
   std::vector<RuleEvent> on_message(const Observation& observation);
   std::vector<RuleEvent> on_tick(Instant now);
