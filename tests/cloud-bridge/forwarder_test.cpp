@@ -278,6 +278,61 @@ TEST_F(ForwarderTest, CapDropsLowestPriorityOldestFirstNeverAlarmsAndReportsIt) 
   EXPECT_EQ(json::parse(client_.on(kHeartbeat).back().payload)["outbox"]["dropped"], 3);
 }
 
+TEST_F(ForwarderTest, AWeekWithTheLinkDownLosesNoAlarmStaysCappedAndDrainsAtTheRate) {
+  auto settings = defaults();
+  settings.max_outbox_rows = 100;
+  settings.drain_rate = 5;
+  settings.inflight = 10;
+  make(settings);
+  // Seven days without the township: per day one alarm, three alerts, a summary, and device
+  // health twice an hour; the cap is checked as the daemon does, while the link is down.
+  std::set<std::string> must_arrive;
+  std::vector<std::string> alarms;
+  for (int day = 0; day < 7; ++day) {
+    for (int hour = 0; hour < 24; ++hour) {
+      add(2, "device_health");
+      add(2, "device_health");
+      if (hour == 3) alarms.push_back(add(0, "alert"));
+      if (hour == 9 || hour == 13 || hour == 20) must_arrive.insert(add(1, "alert"));
+      clock_.advance_ms(3'600'000);
+      forwarder_->on_tick();
+    }
+    add(3, "daily_summary");
+  }
+  clock_.advance_ms(1'000);  // the cap is checked once a second
+  forwarder_->on_tick();
+  must_arrive.insert(alarms.begin(), alarms.end());
+  EXPECT_LE(store_.outbox_stats().events, 100);  // capped: health and summaries dropped
+  EXPECT_GT(forwarder_->counters().dropped, 200);
+
+  // The link returns: alarms first, at most 5 a second (after a first burst of 5), everything
+  // acknowledged by the township is deleted, until the outbox is empty.
+  forwarder_->on_connected();
+  std::set<std::string> arrived;
+  std::vector<std::string> order;
+  for (int second = 0; second < 60 && store_.outbox_stats().events > 0; ++second) {
+    tick_for(1'000);
+    const auto sent = client_.event_ids(kEvent);
+    std::vector<std::string> fresh;
+    for (const auto& id : sent) {
+      if (arrived.insert(id).second) {
+        fresh.push_back(id);
+        order.push_back(id);
+      }
+    }
+    ack(fresh);
+    run_posted();
+    if (second == 1) {
+      EXPECT_LE(arrived.size(), 15u);  // a full bucket (5) + 5 a second for 2 s
+    }
+  }
+  EXPECT_EQ(store_.outbox_stats().events, 0);
+  for (const auto& id : must_arrive) EXPECT_TRUE(arrived.count(id)) << id << " was lost";
+  ASSERT_GE(order.size(), alarms.size());
+  EXPECT_EQ(std::set<std::string>(order.begin(), order.begin() + 7),
+            std::set<std::string>(alarms.begin(), alarms.end()));
+}
+
 TEST_F(ForwarderTest, TownshipAckingNothingBoundsNewSendsButNotAlarms) {
   auto settings = defaults();
   settings.inflight = 10;
