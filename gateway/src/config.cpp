@@ -42,8 +42,8 @@ constexpr std::array<Role, 4> kRoles{Role::caregiver, Role::emergency_contact, R
                                      Role::installer};
 constexpr std::array<std::string_view, 6> kFormats{"native", "zigbee2mqtt", "tasmota",
                                                    "shelly", "esphome",     "wmbusmeters"};
-constexpr std::array<std::string_view, 6> kChannelTypes{"mqtt",    "sms",   "voice",
-                                                        "webhook", "wecom", "dingtalk"};
+constexpr std::array<std::string_view, 7> kChannelTypes{"mqtt",  "sms",      "voice",   "webhook",
+                                                        "wecom", "dingtalk", "township"};
 constexpr std::array<std::string_view, 2> kPowerNames{"battery", "mains"};
 constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
                                                          "mqtts", "ws",   "wss"};
@@ -1195,7 +1195,7 @@ class Parser {
     std::string_view address_key;
     if (*type == "sms" || *type == "voice") {
       address_key = "number";
-    } else if (*type != "mqtt") {
+    } else if (*type != "mqtt" && *type != "township") {
       address_key = "url";
     }
     bool ok = true;
@@ -1800,6 +1800,11 @@ class Parser {
           add(Place{line, 1}, fmt::format("contact \"{}\" has an sms channel but notify.modem is "
                                           "not configured (the hub sends SMS through its "
                                           "cellular modem)",
+                                          id));
+        }
+        if (channel.type == "township" && !config_.uplink) {
+          add(Place{line, 1}, fmt::format("contact \"{}\" has a township channel but the hub has "
+                                          "no uplink section (the township relays it)",
                                           id));
         }
         if (channel.type == "voice") {

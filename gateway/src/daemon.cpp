@@ -180,9 +180,11 @@ class Daemon final : public HubOutput {
           config_.checkin->retain);
     }
     for (auto& [channel, notifier] : notify::make_channel_notifiers(
-             config_, [this](const std::string&from, const std::string&text) {
+             config_,
+             [this](const std::string&from, const std::string&text) {
                asio::post(io_, [this, from, text] { hub_.on_sms_reply(from, text, clock_.now()); });
-             })) {
+             },
+             &store_, &clock_)) {
       notifiers_[channel] = std::move(notifier);
     }
   }

@@ -729,7 +729,7 @@ TEST(ConfigContacts, ChannelProblems) {
   ASSERT_THAT(result.errors, SizeIs(9)) << all_errors(result);
   expect_error(result, 11, 16,
                "channel of contact \"son\" has an unknown type; expected one of: "
-               "mqtt, sms, voice, webhook, wecom, dingtalk");
+               "mqtt, sms, voice, webhook, wecom, dingtalk, township");
   expect_error(result, 12, 9, "sms channel of contact \"son\" has no number");
   expect_error(result, 13, 31, "invalid phone number in voice channel of contact \"son\"");
   expect_error(result, 14, 30, "invalid url in webhook channel of contact \"son\"");
@@ -995,6 +995,33 @@ TEST(ConfigRules, DeviceRuleKeysOnTheWrongKind) {
                               "  - {id: m1, kind: motion, location: 厨房, high_power_w: 900}\n");
   expect_error(result, 6, 45, "entrance is only allowed for kind contact");
   expect_error(result, 7, 42, "high_power_w is only allowed for kind plug");
+}
+
+// The township channel: the township relays the notification, so the hub needs its uplink.
+TEST(ConfigContacts, TownshipChannelNeedsTheUplink) {
+  const std::string contacts =
+      "contacts:\n"
+      "  - {id: li, name: 李阿姨, role: caregiver, channels: [{type: township}]}\n";  // line 6
+  ConfigResult without = parse(kHousehold + kStorage + kDevices + contacts);
+  ASSERT_THAT(without.errors, SizeIs(1)) << all_errors(without);
+  EXPECT_EQ(without.errors.front().line, 6) << all_errors(without);
+  EXPECT_THAT(without.errors.front().message,
+              HasSubstr("contact \"li\" has a township channel but the hub has no uplink"));
+
+  ConfigResult with = parse(kHousehold + kStorage + kDevices + contacts +
+                            "uplink: {url: \"ssl://township.example:8883\"}\n");
+  ASSERT_THAT(with.errors, IsEmpty()) << all_errors(with);
+  ASSERT_EQ(with.config->contacts.size(), 1u);
+  ASSERT_EQ(with.config->contacts[0].channels.size(), 1u);
+  EXPECT_EQ(with.config->contacts[0].channels[0].type, "township");
+
+  ConfigResult with_url = parse(kHousehold + kStorage + kDevices +
+                                "contacts:\n"
+                                "  - {id: li, name: x, role: caregiver, channels: [{type: "
+                                "township, url: \"https://x\"}]}\n"
+                                "uplink: {url: \"ssl://township.example:8883\"}\n");
+  EXPECT_THAT(all_errors(with_url),
+              HasSubstr("url is not used by a township channel (it needs no address)"));
 }
 
 }  // namespace

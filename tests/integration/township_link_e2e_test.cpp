@@ -9,6 +9,7 @@
 
 #include "gateway_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/http_server.hpp"
 
 namespace homesafe::test {
 namespace {
@@ -125,8 +126,10 @@ class TownshipLinkE2E : public GatewayFixture {
                "storage: {path: \"" + township_db_.string() + "\"}\n" + "broker: {url: \"" + url +
                    "\", client_id: " + unique_client_id("township") +
                    ", username: township, password: " + kTownshipPassword + "}\n" +
-                   "http: {address: 127.0.0.1, port: " + std::to_string(http_port_) + "}\n");
+                   "http: {address: 127.0.0.1, port: " + std::to_string(http_port_) + "}\n" +
+                   township_extra());
   }
+  virtual std::string township_extra() const { return ""; }
 
   void run(std::vector<std::string> argv) {
     Process process(std::move(argv));
@@ -334,6 +337,63 @@ TEST_F(TownshipLinkSlowDrainE2E, HubKilledMidForwardLosesNothingAndDoublesNothin
 
   gateway = start_gateway();
   expect_everything_arrived_once();
+  EXPECT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+  EXPECT_EQ(township->stop(), std::optional<int>(0)) << township->describe();
+}
+
+// The caregiver also has the `township` channel: the hub hands the notification to the township
+// (ids only), which renders the text from its registry and posts it to a WeCom robot.
+class TownshipLinkRelayE2E : public TownshipLinkE2E {
+ protected:
+  std::string config_template() const override {
+    return replace_all(TownshipLinkE2E::config_template(),
+                       "role: caregiver, channels: [{type: mqtt}]}",
+                       "role: caregiver, channels: [{type: mqtt}, {type: township}]}");
+  }
+  std::string township_extra() const override {
+    return "relay: {channels: [{type: wecom, url: \"" + robot_.url("/cgi-bin/webhook/send?key=k") +
+           "\"}]}\n";
+  }
+  void SetUp() override {
+    robot_.respond_with(200, R"({"errcode": 0, "errmsg": "ok"})");
+    TownshipLinkE2E::SetUp();
+  }
+
+  HttpServer robot_;
+};
+
+TEST_F(TownshipLinkRelayE2E, AHubNotificationOnTheTownshipChannelReachesTheRobot) {
+  auto township = start_township();
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online()) << gateway->describe();
+
+  sim_send("kitchen-smoke", "smoke_detector", "alarm");
+  ASSERT_TRUE(wait_alert("smoke", "open")) << gateway->describe();
+  ASSERT_TRUE(robot_.wait_for_requests(1, 30s)) << gateway->describe() << township->describe();
+  const json body = json::parse(robot_.requests().front().body);
+  const std::string content = body["text"]["content"].get<std::string>();
+  EXPECT_EQ(content.rfind("【平安守护】一村 3组 王奶奶 厨房烟雾报警（", 0), 0u) << content;
+  EXPECT_NE(content.find("），请尽快查看。"), std::string::npos) << content;
+  EXPECT_EQ(robot_.requests().front().header("Idempotency-Key").rfind("h001-", 0), 0u);
+
+  // The hub counted it as sent once the relay row was committed ("handed to the township"), and
+  // its outbox never carried the text or the phone number.
+  ASSERT_TRUE(wait_until([&] {
+    return sql_int(db_path_,
+                   "SELECT COUNT(*) FROM notifications WHERE channel = 'township' AND state = "
+                   "'sent'") >= 1;
+  }));
+  const auto relays = sql_column(township_db_, "SELECT body FROM events WHERE type = 'relay'");
+  ASSERT_FALSE(relays.empty());
+  for (const auto& relay : relays) {
+    EXPECT_EQ(relay.find("王奶奶"), std::string::npos) << relay;
+    EXPECT_EQ(relay.find("13800000001"), std::string::npos) << relay;
+  }
+  ASSERT_TRUE(wait_until([&] {
+    return sql_int(township_db_, "SELECT COUNT(*) FROM relays WHERE state = 'sent'") >= 1;
+  }));
+  gateway_ack(stored_alerts().front().alert_id, "ack");
+  ASSERT_TRUE(wait_alert("smoke", "acknowledged")) << gateway->describe();
   EXPECT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
   EXPECT_EQ(township->stop(), std::optional<int>(0)) << township->describe();
 }

@@ -99,13 +99,13 @@ TEST(StoreSchema, MigratesToTheLatestVersionOnceAndKeepsData) {
   homesafe::test::TempDir dir("township-schema");
   {
     Store store(dir / "t.db");
-    EXPECT_EQ(store.schema_version(), 2);
+    EXPECT_EQ(store.schema_version(), 3);
     import_households(store, test::registry_csv(), test::kT0);
   }
   Store again(dir / "t.db");
-  EXPECT_EQ(again.schema_version(), 2);
+  EXPECT_EQ(again.schema_version(), 3);
   EXPECT_EQ(again.households().size(), 4u);
-  EXPECT_EQ(again.db().query_one("SELECT COUNT(*) FROM schema_version")->integer(0), 2);
+  EXPECT_EQ(again.db().query_one("SELECT COUNT(*) FROM schema_version")->integer(0), 3);
   EXPECT_EQ(again.db().query_one("SELECT journal_mode FROM pragma_journal_mode")->text(0), "wal");
 }
 

@@ -13,6 +13,7 @@
 #include "homesafe/township/csv.hpp"
 #include "homesafe/township/db.hpp"
 #include "support/http_client.hpp"
+#include "support/http_server.hpp"
 #include "support/mosquitto.hpp"
 #include "support/process.hpp"
 #include "support/publisher.hpp"
@@ -411,6 +412,101 @@ TEST_F(HubCredentialsE2E, TheBrokerLetsEachHubUseOnlyItsOwnTopics) {
   const auto status = wrong.wait_for_exit(20s);
   ASSERT_TRUE(status);
   EXPECT_NE(*status, 0);
+}
+
+// Relayed notifications: a WeCom robot and a generic SMS webhook on real sockets.
+class TownshipRelayE2E : public TownshipE2E {
+ protected:
+  std::string extra_config() const override {
+    return "relay:\n"
+           "  channels:\n"
+           "    - {type: wecom, url: \"" +
+           robot_.url("/cgi-bin/webhook/send?key=k1") +
+           "\"}\n"
+           "    - {type: webhook, url: \"" +
+           sms_.url("/sms") + "\"}\n";
+  }
+
+  void SetUp() override {
+    robot_.respond_with(200, R"({"errcode": 0, "errmsg": "ok"})");
+    TownshipE2E::SetUp();
+  }
+
+  json alert_detail(const std::string& alert_id) {
+    const std::string cookie = login("op_east");
+    auto r = http_call(http_port_, "GET", "/api/alerts/" + alert_id, cookie);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
+  homesafe::test::HttpServer robot_;
+  homesafe::test::HttpServer sms_;
+};
+
+constexpr const char* kRelayText =
+    "【平安守护】一村 王奶奶 厨房烟雾报警（11月1日08:00），请尽快查看。";
+
+TEST_F(TownshipRelayE2E, ARelayReachesTheRobotOnceWithTheRegistryText) {
+  auto service = start_service();
+  publish_event(event("h001", 1, "alert", alert_body("h001-000001", "open", kT0), 0));
+  const json relay = event("h001", 2, "relay", relay_body("h001-000001"), 0);
+  publish_event(relay);
+  ASSERT_TRUE(wait_acks("h001", "h001/3f9c2a7d/2", 1)) << service->describe();
+  publish_event(relay);  // sent again: acked again, relayed once
+  ASSERT_TRUE(wait_acks("h001", "h001/3f9c2a7d/2", 2)) << service->describe();
+
+  ASSERT_TRUE(robot_.wait_for_requests(1)) << service->describe();
+  ASSERT_TRUE(sms_.wait_for_requests(1)) << service->describe();
+  ASSERT_TRUE(homesafe::test::wait_until(
+      [&] { return count("SELECT COUNT(*) FROM relays WHERE state = 'sent'") == 1; }, 20s))
+      << service->describe();
+  std::this_thread::sleep_for(1500ms);  // a second delivery would have started by now
+  ASSERT_EQ(robot_.request_count(), 1u);
+  ASSERT_EQ(sms_.request_count(), 1u);
+
+  const auto request = robot_.requests().front();
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.target, "/cgi-bin/webhook/send?key=k1");
+  EXPECT_EQ(request.header("Idempotency-Key"), "h001-000001-s0r0-li-township");
+  const json body = json::parse(request.body);
+  EXPECT_EQ(body["msgtype"], "text");
+  EXPECT_EQ(body["text"]["content"], kRelayText);
+
+  const json sms = json::parse(sms_.requests().front().body);
+  EXPECT_EQ(sms["phone"], "13800000001");
+  EXPECT_EQ(sms["to"], "li");
+  EXPECT_EQ(sms["text"], kRelayText);
+
+  const json detail = alert_detail("h001-000001");
+  ASSERT_EQ(detail["relays"].size(), 1u) << detail.dump();
+  EXPECT_EQ(detail["relays"][0]["state"], "sent");
+  EXPECT_EQ(detail["relays"][0]["contact_id"], "li");
+  EXPECT_EQ(detail["relays"][0]["attempts"], 2);  // one per channel
+  EXPECT_TRUE(detail["relays"][0]["error"].is_null());
+
+  // Ids in the log, never the phone number, name or text.
+  const std::string log = service->read_stderr();
+  EXPECT_NE(log.find("h001-000001-s0r0-li-township"), std::string::npos) << log;
+  for (const char* secret : {"13800000001", "王奶奶", "key=k1"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in\n" << log;
+  }
+}
+
+TEST_F(TownshipRelayE2E, AFailingRobotIsRetried) {
+  robot_.fail_next(1, 500);
+  auto service = start_service();
+  publish_event(event("h001", 1, "relay", relay_body("h001-000001"), 0));
+  ASSERT_TRUE(wait_acks("h001", "h001/3f9c2a7d/1", 1)) << service->describe();
+  ASSERT_TRUE(robot_.wait_for_requests(2, 20s)) << service->describe();
+  ASSERT_TRUE(homesafe::test::wait_until(
+      [&] { return count("SELECT COUNT(*) FROM relays WHERE state = 'sent'") == 1; }, 20s))
+      << service->describe();
+  const auto requests = robot_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].body, requests[1].body);
+  EXPECT_EQ(json::parse(requests[1].body)["text"]["content"], kRelayText);
+  EXPECT_EQ(count("SELECT attempts FROM relays"), 3);  // 2 on the robot, 1 on the SMS webhook
+  EXPECT_EQ(count("SELECT COUNT(*) FROM relays WHERE error IS NULL"), 1);
 }
 
 }  // namespace

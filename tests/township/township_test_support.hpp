@@ -97,6 +97,22 @@ inline json command_result_body(const std::string& command_id) {
   return json{{"command_id", command_id}, {"ok", true}, {"error", nullptr}};
 }
 
+inline json relay_body(const std::string& alert_id, const std::string& contact_id = "li",
+                       const std::string& notification_suffix = "s0r0") {
+  return json{
+      {"notification_id", alert_id + "-" + notification_suffix + "-" + contact_id + "-township"},
+      {"alert_id", alert_id},
+      {"contact_id", contact_id},
+      {"role", "caregiver"},
+      {"kind", "smoke"},
+      {"severity", "emergency"},
+      {"device", "kitchen-smoke"},
+      {"location", "厨房"},
+      {"opened_at", kT0},
+      {"step", 0},
+      {"repeat", 0}};
+}
+
 inline json heartbeat(const std::string& hub, const std::string& household = "") {
   return json{{"v", 1},
               {"hub", hub},

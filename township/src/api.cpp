@@ -334,8 +334,27 @@ class Handler {
                             {"note", nullable(h, 4, false)},
                             {"source", h.text(5)}});
       }
+      // Notifications the hub asked the township to relay, with their outcome (ids only).
+      json relays = json::array();
+      for (const auto& r : db_.query(
+               "SELECT notification_id, contact_id, role, step, repeat_no, state, attempts, error, "
+               "created_at, settled_at FROM relays WHERE alert_id = ? AND household_id = ? ORDER "
+               "BY created_at, notification_id",
+               {alert_id, household})) {
+        relays.push_back({{"notification_id", r.text(0)},
+                          {"contact_id", r.text(1)},
+                          {"role", r.text(2)},
+                          {"step", r.integer(3)},
+                          {"repeat", r.integer(4)},
+                          {"state", r.text(5)},
+                          {"attempts", r.integer(6)},
+                          {"error", nullable(r, 7, false)},
+                          {"received_at", r.integer(8)},
+                          {"settled_at", nullable(r, 9, true)}});
+      }
       alert["history"] = history;
       alert["handling"] = handling;
+      alert["relays"] = relays;
       store_.audit(now_, user_.username, "read", "alert", {household}, alert_id);
       return json_response(200, alert);
     }

@@ -58,7 +58,7 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   TownshipConfig c;
-  only_keys(name, root, {"storage", "broker", "http", "silence", "utc_offset_minutes"});
+  only_keys(name, root, {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay"});
   const auto storage = root["storage"];
   if (!storage) throw ConfigError(name + ": missing 'storage'");
   only_keys(name, storage, {"path"});
@@ -85,6 +85,33 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     if (s["grace_s"]) c.silence.grace_s = get_int(name, s["grace_s"], 0, 86400);
     if (s["check_interval_s"]) {
       c.silence.check_interval_s = get_int(name, s["check_interval_s"], 1, 3600);
+    }
+  }
+  if (const auto r = root["relay"]) {
+    only_keys(name, r, {"channels", "attempts", "ca_file"});
+    if (r["attempts"]) c.relay.attempts = static_cast<int>(get_int(name, r["attempts"], 1, 10));
+    if (r["ca_file"]) c.relay.ca_file = get_string(name, r["ca_file"]);
+    if (const auto list = r["channels"]) {
+      if (!list.IsSequence()) fail(name, list, "expected a list of channels");
+      for (const auto& item : list) {
+        only_keys(name, item, {"type", "url", "secret"});
+        TownshipConfig::RelayChannel channel;
+        if (!item["type"]) fail(name, item, "missing 'type'");
+        channel.type = get_string(name, item["type"]);
+        if (channel.type != "webhook" && channel.type != "wecom" && channel.type != "dingtalk") {
+          fail(name, item["type"], "type must be webhook, wecom or dingtalk");
+        }
+        if (!item["url"]) fail(name, item, "missing 'url'");
+        channel.url = get_string(name, item["url"]);
+        if (!channel.url.starts_with("http://") && !channel.url.starts_with("https://")) {
+          fail(name, item["url"], "url must start with http:// or https://");
+        }
+        if (item["secret"]) {
+          if (channel.type != "dingtalk") fail(name, item["secret"], "secret is for dingtalk only");
+          channel.secret = get_string(name, item["secret"]);
+        }
+        c.relay.channels.push_back(std::move(channel));
+      }
     }
   }
   if (root["utc_offset_minutes"]) {

@@ -7,6 +7,7 @@
 
 #include "homesafe/township/log.hpp"
 #include "homesafe/township/messages.hpp"
+#include "homesafe/township/relay.hpp"
 
 namespace homesafe::township {
 namespace {
@@ -303,6 +304,8 @@ IngestResult Ingest::handle(const std::string& topic, const std::string& payload
       store_daily_summary(db, e, now);
     } else if (e.type == "command_result") {
       store_command_result(db, e, now);
+    } else if (e.type == "relay") {
+      store_relay(db, e, now);
     }
     hub_spoke(hub, e.household, now);
     tx.commit();

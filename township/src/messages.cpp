@@ -155,6 +155,18 @@ void validate_body(const std::string& type, const json& b) {
     for (const auto& hazard : b.at("hazards")) {
       if (!hazard.is_string()) throw Malformed{"hazards[] must be strings"};
     }
+  } else if (type == "relay") {
+    req_nonempty_string(b, "notification_id");
+    req_nonempty_string(b, "alert_id");
+    req_nonempty_string(b, "contact_id");
+    req_string(b, "role");
+    req_nonempty_string(b, "kind");
+    req_nonempty_string(b, "severity");
+    req_nullable_string(b, "device");
+    req_nullable_string(b, "location");
+    req_int(b, "opened_at");
+    if (req_int(b, "step") < 0) throw Malformed{"key 'step' is negative"};
+    if (req_int(b, "repeat") < 0) throw Malformed{"key 'repeat' is negative"};
   } else if (type == "command_result") {
     req_nonempty_string(b, "command_id");
     req_bool(b, "ok");

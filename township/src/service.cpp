@@ -11,10 +11,12 @@
 #include <mutex>
 #include <thread>
 
+#include "homesafe/gateway/notify/webhook.hpp"
 #include "homesafe/township/api.hpp"
 #include "homesafe/township/http_server.hpp"
 #include "homesafe/township/ingest.hpp"
 #include "homesafe/township/log.hpp"
+#include "homesafe/township/relay.hpp"
 
 namespace homesafe::township {
 namespace {
@@ -190,12 +192,41 @@ int run_service(const TownshipConfig& config) {
   };
   silence_tick();
 
+  // Relayed notifications: the hub's webhook notifier, one per configured channel.
+  std::vector<RelayTarget> targets;
+  for (const auto& channel : config.relay.channels) {
+    gateway::notify::WebhookOptions webhook;
+    webhook.channel = channel.type;
+    webhook.max_attempts = config.relay.attempts;
+    webhook.ca_file = config.relay.ca_file;
+    webhook.dingtalk_secret = channel.secret;
+    if (channel.type == "webhook") webhook.template_text = relay_webhook_template();
+    targets.push_back(
+        {std::make_unique<gateway::notify::WebhookNotifier>(std::move(webhook)), channel.url});
+  }
+  log_info(fmt::format("relay: {} channel(s)", targets.size()));
+  RelaySender relay(store, clock, state_mutex, std::move(targets), config.utc_offset_minutes);
+  asio::steady_timer relay_timer(io);
+  std::function<void()> relay_tick = [&] {
+    try {
+      relay.poll();
+    } catch (const std::exception& e) {
+      log_error(fmt::format("relay: {}", e.what()));
+    }
+    relay_timer.expires_after(std::chrono::seconds(1));
+    relay_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) relay_tick();
+    });
+  };
+  relay_tick();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int signal) {
     log_info(fmt::format("signal {}: stopping", signal));
     server.stop();
     connect_timer.cancel();
     silence_timer.cancel();
+    relay_timer.cancel();
     io.stop();
   });
   io.run();
@@ -206,8 +237,10 @@ int run_service(const TownshipConfig& config) {
   worker.stop();
   {
     std::lock_guard lock(state_mutex);
-    log_info(fmt::format("stopped: stored {}, duplicates {}, rejected {}", ingest.stored_total(),
-                         ingest.duplicate_total(), ingest.rejected_total()));
+    log_info(
+        fmt::format("stopped: stored {}, duplicates {}, rejected {}, relays sent {}, failed {}",
+                    ingest.stored_total(), ingest.duplicate_total(), ingest.rejected_total(),
+                    relay.sent_total(), relay.failed_total()));
   }
   return 0;
 }

@@ -11,7 +11,7 @@ namespace {
 // Forward migrations: entry i moves the schema from version i to i+1. Never edit a shipped entry;
 // append a new one. Portable SQL only: TEXT/BIGINT/INTEGER columns, explicit ids (no
 // AUTOINCREMENT/SERIAL), times as Unix milliseconds, no SQLite-only syntax.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     R"sql(
 CREATE TABLE hubs (
   hub_id            TEXT PRIMARY KEY,
@@ -199,6 +199,32 @@ CREATE TABLE spot_checks (
   population   TEXT NOT NULL,
   selected     TEXT NOT NULL
 );
+)sql",
+    // 3: notifications the hubs asked the township to relay (docs/township.md, "Relay").
+    R"sql(
+CREATE TABLE relays (
+  household_id    TEXT NOT NULL,
+  notification_id TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  alert_id        TEXT NOT NULL,
+  contact_id      TEXT NOT NULL,
+  role            TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  severity        TEXT NOT NULL,
+  device          TEXT NOT NULL,
+  location        TEXT NOT NULL,
+  opened_at       BIGINT NOT NULL,
+  step            INTEGER NOT NULL,
+  repeat_no       INTEGER NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+  attempts        INTEGER NOT NULL,
+  error           TEXT,
+  created_at      BIGINT NOT NULL,
+  settled_at      BIGINT,
+  PRIMARY KEY (household_id, notification_id)
+);
+CREATE INDEX relays_state ON relays (state, created_at);
+CREATE INDEX relays_alert ON relays (alert_id);
 )sql"};
 
 }  // namespace

@@ -4,12 +4,15 @@
 
 #include "homesafe/gateway/log.hpp"
 #include "homesafe/gateway/notify/sms_modem.hpp"
+#include "homesafe/gateway/notify/township_notifier.hpp"
 #include "homesafe/gateway/notify/webhook.hpp"
 
 namespace homesafe::gateway::notify {
 
 std::map<std::string, std::unique_ptr<Notifier>> make_channel_notifiers(const HubConfig& config,
-                                                                        ReplyHandler on_sms_reply) {
+                                                                        ReplyHandler on_sms_reply,
+                                                                        Store* store,
+                                                                        const Clock* clock) {
   std::set<std::string> used;
   for (const auto& contact : config.contacts) {
     for (const auto& channel : contact.channels) used.insert(channel.type);
@@ -34,6 +37,9 @@ std::map<std::string, std::unique_ptr<Notifier>> make_channel_notifiers(const Hu
     options.device = config.notify.modem->device;
     options.baud = config.notify.modem->baud;
     out["sms"] = std::make_unique<SmsModemNotifier>(options, std::move(on_sms_reply));
+  }
+  if (used.count("township") != 0 && store != nullptr && clock != nullptr) {
+    out["township"] = std::make_unique<TownshipNotifier>(*store, *clock);
   }
   for (const auto& [type, notifier] : out) log::info("notifier ready: {}", type);
   return out;

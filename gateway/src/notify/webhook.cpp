@@ -263,6 +263,7 @@ BodyTemplate::BodyTemplate(std::string_view text) {
       {"location", Field::location},
       {"ts", Field::ts},
       {"text", Field::text},
+      {"phone", Field::phone},
       {"step", Field::step},
       {"repeat", Field::repeat},
   };
@@ -303,6 +304,7 @@ BodyTemplate::BodyTemplate(std::string_view text) {
   sample.text = "【烟雾报警】3组 王奶奶 厨房\n07:00 回复1确认";
   sample.step = 1;
   sample.repeat = 2;
+  sample.phone = "+8613800000000";
   if (!nlohmann::json::accept(render(sample))) {
     throw WebhookConfigError(
         "the template does not render to valid JSON (is a text placeholder outside quotes?)");
@@ -349,6 +351,9 @@ std::string BodyTemplate::render(const Notification& n) const {
       case Field::text:
         out += json_string_contents(n.text);
         break;
+      case Field::phone:
+        out += json_string_contents(n.phone);
+        break;
       case Field::step:
         out += std::to_string(n.step);
         break;
@@ -375,6 +380,9 @@ BodyTemplate load_body_template(const WebhookOptions& options) {
   if (!is_known_channel(options.channel)) {
     throw WebhookConfigError("unknown webhook channel \"" + options.channel +
                              "\" (expected webhook, wecom or dingtalk)");
+  }
+  if (options.template_dir.empty() && !options.template_text.empty()) {
+    return BodyTemplate(options.template_text);
   }
   if (options.template_dir.empty()) return BodyTemplate(default_template(options.channel));
   const std::string path = options.template_dir + "/" + options.channel + ".json";
@@ -567,6 +575,7 @@ class WebhookNotifier::Impl {
     const int max_attempts = options_.max_attempts;
     for (int attempt = 1;; ++attempt) {
       Outcome outcome = co_await attempt_once(*job);
+      outcome.result.attempts = attempt;
       if (outcome.result.ok) {
         log::info("{}: notification {} attempt {}/{}: delivered (HTTP {})", options_.channel, id,
                   attempt, max_attempts, outcome.status);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace homesafe::township {
 
@@ -32,6 +33,17 @@ struct TownshipConfig {
     std::int64_t grace_s = 300;
     std::int64_t check_interval_s = 30;
   } silence;
+  // Relayed notifications (docs/township.md, "Relay"): the channels every relay goes out on.
+  struct RelayChannel {
+    std::string type;    // webhook | wecom | dingtalk
+    std::string url;     // personal data or an access key: never logged
+    std::string secret;  // DingTalk 加签 secret (dingtalk only)
+  };
+  struct {
+    std::vector<RelayChannel> channels;
+    int attempts = 5;  // per channel and relay, the first one included
+    std::string ca_file;
+  } relay;
   int utc_offset_minutes = 480;
 
   std::int64_t silence_allowance_ms() const {

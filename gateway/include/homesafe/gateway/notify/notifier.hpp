@@ -27,12 +27,16 @@ struct Notification {
   std::string location;  // room, e.g. 厨房
   std::string ts;        // ISO 8601 local time of the alert's opening
   std::string text;      // the zh-CN message, at most 70 characters (one SMS)
+  // The recipient's phone number for a relaying SMS gateway (the township service fills it; the
+  // hub leaves it empty). Personal data: never logged.
+  std::string phone;
 };
 
 struct DeliveryResult {
   bool ok = false;
   bool retryable = true;  // false: retrying cannot help (bad address, rejected by provider)
   std::string error;      // short, without personal data
+  int attempts = 0;       // attempts made, when the notifier counts them (0: not counted)
 };
 
 class Notifier {

@@ -40,6 +40,9 @@ struct WebhookOptions {
   // When set, the body template is read from <template_dir>/<channel>.json (the file must
   // exist); otherwise the compiled-in default (the same as gateway/notify-templates/) is used.
   std::string template_dir;
+  // When set (and template_dir is not), the body template itself; for programs that build their
+  // templates in code (the township's relay).
+  std::string template_text;
 };
 
 // A template or option that cannot work: thrown by the constructors below, at load time.
@@ -50,7 +53,8 @@ class WebhookConfigError : public std::invalid_argument {
 
 // A JSON body template with {{placeholder}} fields (spaces inside the braces are allowed):
 // notification_id, alert_id, household_id, contact_id, role, channel, kind, severity, location,
-// ts, text (inserted JSON-escaped, for use inside a JSON string) and step, repeat (numbers).
+// ts, text, phone (inserted JSON-escaped, for use inside a JSON string) and step, repeat
+// (numbers). `phone` is empty at the hub; the township's relay fills it.
 // The address is deliberately not available: it is the URL, which may carry an access key.
 class BodyTemplate {
  public:
@@ -74,6 +78,7 @@ class BodyTemplate {
     location,
     ts,
     text,
+    phone,
     step,
     repeat
   };
