@@ -11,7 +11,7 @@ PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev
   mosquitto mosquitto-clients
   libsqlite3-dev sqlite3
-  libboost1.81-dev libssl-dev openssl
+  libboost1.81-dev libssl-dev openssl curl
   libyaml-cpp-dev
   nlohmann-json3-dev libfmt-dev
   libsystemd-dev
