@@ -1,13 +1,10 @@
 #include <mqtt/async_client.h>
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "homesafe/gateway/log.hpp"
 #include "homesafe/gateway/mqtt_client.hpp"
+#include "homesafe/gateway/serial_worker.hpp"
 
 namespace homesafe::gateway {
 namespace {
@@ -37,58 +34,6 @@ class CompletionListener final : public mqtt::iaction_listener {
     std::unique_ptr<Completion> completion(static_cast<Completion*>(token.get_user_context()));
     if (completion && *completion) (*completion)(ok, why);
   }
-};
-
-// Paho C 1.3 holds its client mutex while a message-arrived callback runs, and the gateway's
-// callback for an alarm waits for the io thread to commit. So the io thread must never call
-// into Paho itself: every operation is handed to this client's own worker thread, which may
-// wait for the mutex without blocking the event loop.
-class Worker {
- public:
-  Worker() : thread_([this] { loop(); }) {}
-  ~Worker() { stop(); }
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-
-  void post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      tasks_.push_back(std::move(task));
-    }
-    ready_.notify_one();
-  }
-
-  // Runs what is queued, then ends the thread.
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    ready_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping and drained
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      task();
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 class PahoClient final : public MqttClient {
@@ -215,7 +160,8 @@ class PahoClient final : public MqttClient {
   CompletionListener listener_;
   mqtt::connect_options options_;
   mqtt::async_client client_;
-  Worker worker_;  // last: stopped first, before the client goes away
+  // Every Paho operation runs here, never on the io thread (see serial_worker.hpp).
+  SerialWorker worker_;  // last: stopped first, before the client goes away
 };
 
 }  // namespace

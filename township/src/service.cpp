@@ -5,13 +5,12 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 #include "homesafe/gateway/notify/webhook.hpp"
+#include "homesafe/gateway/serial_worker.hpp"
 #include "homesafe/township/api.hpp"
 #include "homesafe/township/http_server.hpp"
 #include "homesafe/township/ingest.hpp"
@@ -22,60 +21,6 @@ namespace homesafe::township {
 namespace {
 
 namespace asio = boost::asio;
-
-// Every call into Paho happens on this thread. Paho C holds its client mutex while a message
-// callback runs, and our callback waits for the state mutex (to commit before it returns), so a
-// thread that holds the state mutex must never call into Paho: it hands the call over to here.
-class Worker {
- public:
-  Worker() : thread_([this] { loop(); }) {}
-  ~Worker() { stop(); }
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-
-  void post(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      tasks_.push_back(std::move(task));
-    }
-    ready_.notify_one();
-  }
-
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      stopping_ = true;
-    }
-    ready_.notify_one();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      try {
-        task();
-      } catch (const std::exception& e) {
-        log_warn(fmt::format("mqtt: {}", e.what()));
-      }
-      lock.lock();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
 
 const std::vector<std::string> kFilters{"homesafe-up/+/event", "homesafe-up/+/heartbeat",
                                         "homesafe-up/+/status"};
@@ -106,7 +51,11 @@ int run_service(const TownshipConfig& config) {
     builder.ssl(mqtt::ssl_options());
   }
   const mqtt::connect_options options = builder.finalize();
-  Worker worker;
+  // Every call into Paho happens on this thread. Paho C holds its client mutex while a message
+  // callback runs, and our callback waits for the state mutex (to commit before it returns), so a
+  // thread that holds the state mutex must never call into Paho: it hands the call over to here.
+  gateway::SerialWorker worker(
+      [](const std::exception& e) { log_warn(fmt::format("mqtt: {}", e.what())); });
 
   auto publish = [&](const Outgoing& out) {
     worker.post([&client, out] {
