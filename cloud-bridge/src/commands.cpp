@@ -85,9 +85,16 @@ CommandOutcome CommandProcessor::apply(const std::string& id, const Json& json,
     auto alert_id = string_field(json, "alert_id", kMaxIdBytes);
     if (!alert_id || alert_id->empty()) return failed(id, "malformed: alert_id");
     if (!by || by->empty()) return failed(id, "malformed: by");
+    // "link": a caregiver tapped the one-tap link; `by` is then one of the hub's contacts.
+    std::string channel = "township";
+    if (json.contains("channel")) {
+      auto value = string_field(json, "channel", 16);
+      if (!value || *value != "link") return failed(id, "malformed: channel");
+      channel = *value;
+    }
     gateway::AckRequest request{
         *alert_id, *by, *type == "ack" ? gateway::AckAction::ack : gateway::AckAction::resolve,
-        note, "township"};
+        note, channel};
     switch (hub_.acknowledge(request, now)) {
       case gateway::AckOutcome::applied:
       case gateway::AckOutcome::already_done:

@@ -51,10 +51,13 @@ constexpr std::array<std::string_view, 6> kBrokerSchemes{"tcp",   "mqtt", "ssl",
 constexpr std::array<std::string_view, 9> kRootKeys{"household", "broker",   "storage",
                                                     "devices",   "contacts", "escalation",
                                                     "notify",    "rules",    "uplink"};
-constexpr std::array<std::string_view, 14> kUplinkKeys{
-    "url",        "client_id", "username",  "password",    "password_file",   "keepalive",
-    "tls",        "hub_id",    "heartbeat", "ack_timeout", "max_outbox_rows", "max_outbox_bytes",
-    "drain_rate", "inflight"};
+constexpr std::array<std::string_view, 16> kUplinkKeys{
+    "url",          "client_id",       "username",
+    "password",     "password_file",   "keepalive",
+    "tls",          "hub_id",          "heartbeat",
+    "ack_timeout",  "max_outbox_rows", "max_outbox_bytes",
+    "drain_rate",   "inflight",        "link_base_url",
+    "link_key_file"};
 constexpr std::array<std::string_view, 5> kPolicyKeys{"match", "steps", "repeat", "until", "hours"};
 constexpr std::array<std::string_view, 2> kMatchKeys{"kind", "severity"};
 constexpr std::array<std::string_view, 3> kStepKeys{"after", "wait", "notify"};
@@ -892,6 +895,23 @@ class Parser {
       if (auto value = integer(*entry, "inflight", 1, 1000)) {
         uplink.inflight = static_cast<int>(*value);
       }
+    }
+    if (auto base = optional_string(fields, "link_base_url")) {
+      if (!(base->starts_with("https://") || base->starts_with("http://")) || has_control(*base) ||
+          base->find(' ') != std::string::npos) {
+        add(value_place(*fields.find("link_base_url")),
+            "link_base_url must be the township's public URL, starting with https:// (or http://)");
+      } else {
+        uplink.link_base_url = *base;
+      }
+    }
+    if (auto key_file = path_value(fields, "link_key_file")) uplink.link_key_file = *key_file;
+    if ((fields.find("link_base_url") != nullptr) != (fields.find("link_key_file") != nullptr)) {
+      const Entry* given = fields.find("link_base_url") != nullptr ? fields.find("link_base_url")
+                                                                   : fields.find("link_key_file");
+      add(key_place(*given),
+          "link_base_url and link_key_file go together (one-tap links need both); set both or "
+          "neither");
     }
     if (uplink.username.empty()) uplink.username = uplink.hub_id;
     if (uplink.client_id.empty()) uplink.client_id = "homesafe-uplink-" + uplink.hub_id;

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 
 #include "homesafe/gateway/log.hpp"
+#include "homesafe/gateway/notify/link.hpp"
 #include "homesafe/gateway/notify/message_text.hpp"
 
 namespace homesafe::gateway {
@@ -60,6 +63,20 @@ Escalator::Escalator(const HubConfig& config, Store& store, const rules::TimeZon
                      std::string boot_id)
     : config_(config), store_(store), zone_(zone), boot_id_(std::move(boot_id)) {
   build_policies();
+  if (config_.uplink && !config_.uplink->link_key_file.empty()) {
+    std::ifstream in(config_.uplink->link_key_file);
+    std::string key;
+    if (in) std::getline(in, key);
+    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+    if (key.size() < 32) {
+      log::warn(
+          "uplink: link key file {} unreadable or too short: messages go out without "
+          "one-tap links",
+          config_.uplink->link_key_file);
+    } else {
+      link_key_ = std::move(key);
+    }
+  }
 }
 
 void Escalator::build_policies() {
@@ -193,6 +210,13 @@ std::vector<notify::Notification> Escalator::notifications_for(const AlertRecord
       n.ts = zone_.format_iso(alert.opened_at_ms);
       n.text = resident ? config_.checkin->payload
                         : notify::render_message(context, alert, channel.type, repeat);
+      // People who may go and look get the one-tap link (not a voice call, not the resident).
+      if (!resident && !link_key_.empty() && channel.type != "voice" &&
+          (contact->role == Role::caregiver || contact->role == Role::emergency_contact)) {
+        n.link =
+            notify::link_url(config_.uplink->link_base_url, link_key_, alert.alert_id, contact->id);
+        if (!n.link.empty()) n.text += " " + n.link;
+      }
       NotificationRow row;
       row.notification_id = n.notification_id;
       row.alert_id = n.alert_id;

@@ -84,6 +84,23 @@ TEST_F(CommandsTest, DuplicateCommandIsAppliedOnceAndAnsweredTwice) {
   }
 }
 
+// A caregiver's one-tap link: the township sends the ack on the "link" channel.
+TEST_F(CommandsTest, ALinkAckCarriesItsChannelAndOtherChannelsAreRefused) {
+  commands_.handle(
+      R"({"v":1,"command_id":"c-l1","type":"ack","alert_id":"h001-000001","by":"li","channel":"link"})",
+      clock_.now());
+  ASSERT_EQ(hub_.acks.size(), 1u);
+  EXPECT_EQ(hub_.acks[0].channel, "link");
+  EXPECT_EQ(hub_.acks[0].by, "li");
+  auto refused = commands_.handle(
+      R"({"v":1,"command_id":"c-l2","type":"ack","alert_id":"h001-000001","by":"li","channel":"sms"})",
+      clock_.now());
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->ok);
+  EXPECT_EQ(hub_.acks.size(), 1u);
+  EXPECT_EQ(results().back()["error"], "malformed: channel");
+}
+
 TEST_F(CommandsTest, RefusedCommandIsAnsweredWithItsReasonAlsoWhenRepeated) {
   hub_.outcome = AckOutcome::unknown_alert;
   const std::string command =

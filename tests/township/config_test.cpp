@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "support/temp_dir.hpp"
+
 namespace homesafe::township {
 namespace {
 
@@ -34,6 +38,35 @@ TEST(TownshipConfig, ErrorsCarryLineAndColumn) {
   EXPECT_EQ(message("storage: {path: t.db}\nhtp: {}\n"), "t.yaml:2:1: unknown key 'htp'");
   EXPECT_EQ(message("broker: {}\n"), "t.yaml: missing 'storage'");
   EXPECT_NE(message("storage: [\n"), "no error");
+}
+
+// The console section: the link secret is read from its file by load_config, relative to the
+// config's folder, and must be long enough.
+TEST(TownshipConfig, TheLinkSecretComesFromItsFile) {
+  homesafe::test::TempDir dir{"township-config"};
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  write("link.secret", std::string(64, 'f') + "\n");
+  const auto c = load_config(write(
+      "a.yaml",
+      "storage: {path: t.db}\nconsole: {public_url: \"https://hs.example.cn\", link_secret_file: "
+      "link.secret}\n"));
+  EXPECT_EQ(c.console.public_url, "https://hs.example.cn");
+  EXPECT_EQ(c.console.link_secret, std::string(64, 'f'));
+  EXPECT_TRUE(load_config(write("b.yaml", "storage: {path: t.db}\n")).console.link_secret.empty());
+
+  write("short.secret", "abc\n");
+  EXPECT_THROW(load_config(write(
+                   "c.yaml", "storage: {path: t.db}\nconsole: {link_secret_file: short.secret}\n")),
+               ConfigError);
+  EXPECT_THROW(load_config(write(
+                   "d.yaml", "storage: {path: t.db}\nconsole: {link_secret_file: none.secret}\n")),
+               ConfigError);
+  EXPECT_THROW(parse_config("storage: {path: t.db}\nconsole: {public_url: hs.example.cn}\n"),
+               ConfigError);
+  EXPECT_THROW(parse_config("storage: {path: t.db}\nconsole: {colour: red}\n"), ConfigError);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "homesafe/gateway/notify/link.hpp"
 #include "homesafe/township/csv.hpp"
 #include "homesafe/township/db.hpp"
 #include "support/http_client.hpp"
@@ -19,6 +20,7 @@
 #include "support/publisher.hpp"
 #include "support/subscriber.hpp"
 #include "support/temp_dir.hpp"
+#include "support/ws_client.hpp"
 #include "township_test_support.hpp"
 
 namespace homesafe::township {
@@ -278,6 +280,61 @@ TEST_F(TownshipE2E, AccessControlForEveryRoleOverARealSocket) {
   ASSERT_EQ(service->stop(), std::optional<int>(0)) << service->describe();
 }
 
+// The console's live feed over a real WebSocket: a hub's alert reaches a logged-in operator of
+// its township within moments, never an operator of another township; no session, no feed.
+TEST_F(TownshipE2E, TheLiveFeedPushesAHubsAlertToTheOperatorsWhoMaySeeIt) {
+  auto service = start_service();
+  homesafe::test::WsClient anonymous(http_port_, "/api/live", "");
+  EXPECT_FALSE(anonymous.connected());
+  EXPECT_EQ(anonymous.status(), 401);
+
+  homesafe::test::WsClient east(http_port_, "/api/live", login("op_east"));
+  homesafe::test::WsClient west(http_port_, "/api/live", login("op_west"));
+  ASSERT_TRUE(east.connected()) << east.status();
+  ASSERT_TRUE(west.connected());
+  auto is = [](const std::string& type, const std::string& alert_id = "") {
+    return [type, alert_id](const std::string& frame) {
+      const json f = json::parse(frame);
+      return f["type"] == type && (alert_id.empty() || f["alert"]["alert_id"] == alert_id);
+    };
+  };
+  const json hello = json::parse(east.wait_for(is("hello")));
+  EXPECT_EQ(hello["user"]["username"], "op_east");
+  ASSERT_FALSE(west.wait_for(is("hello")).empty());
+
+  publish_event(event("h001", 1, "alert", alert_body("h001-000001", "open", kT0), 0));
+  const std::string frame = east.wait_for(is("alert", "h001-000001"));
+  ASSERT_FALSE(frame.empty()) << service->describe();
+  const json alert = json::parse(frame)["alert"];
+  EXPECT_EQ(alert["state"], "open");
+  EXPECT_EQ(alert["display_name"], "王奶奶");
+
+  // The operator acknowledges: the feed shows the request at once (the hub's answer follows).
+  auto ack = http_call(http_port_, "POST", "/api/alerts/h001-000001/ack", login("op_east"),
+                       R"({"note":"值班台已确认"})");
+  ASSERT_EQ(ack.status, 202) << ack.body;
+  ASSERT_FALSE(east.wait_for([](const std::string& f) {
+                     const json j = json::parse(f);
+                     return j["type"] == "alert" && !j["alert"]["handling"].empty() &&
+                            j["alert"]["handling"].back()["event"] == "ack_requested";
+                   })
+                   .empty());
+  // West saw only its hello (a West household's alert reaches West).
+  publish_event(event("h003", 1, "alert", alert_body("h003-000001", "open", kT0), 0));
+  ASSERT_FALSE(west.wait_for(is("alert", "h003-000001")).empty());
+  for (const auto& f : west.frames()) {
+    EXPECT_EQ(f.find("h001-000001"), std::string::npos) << f;
+  }
+  for (const auto& f : east.frames()) {
+    EXPECT_EQ(f.find("h003-000001"), std::string::npos) << f;
+  }
+  // Logging out does not leave a stale feed usable for new connections.
+  const std::string cookie = login("op_west");
+  ASSERT_EQ(http_call(http_port_, "POST", "/api/logout", cookie).status, 200);
+  homesafe::test::WsClient stale(http_port_, "/api/live", cookie);
+  EXPECT_EQ(stale.status(), 401);
+}
+
 class TownshipSilenceE2E : public TownshipE2E {
  protected:
   std::string extra_config() const override {
@@ -339,6 +396,25 @@ class HubCredentialsE2E : public ::testing::Test {
   std::filesystem::path config_;
   homesafe::test::TempDir dir_{"township-cred"};
 };
+
+// With a link secret, every hub gets its one-tap link key: the key the township derives.
+TEST_F(HubCredentialsE2E, EachHubGetsItsLinkKeyWhenTheTownshipHasALinkSecret) {
+  const std::string secret(64, 'e');
+  homesafe::test::write_file(dir_ / "link.secret", secret + "\n");
+  homesafe::test::write_file(config_, homesafe::test::read_file(config_) +
+                                          "console: {public_url: \"https://hs.example.cn\", "
+                                          "link_secret_file: link.secret}\n");
+  const auto out = dir_ / "broker";
+  run({HOMESAFE_TOWNSHIP_BIN, "hub-credentials", "--config", config_.string(), "--out",
+       out.string()});
+  for (const char* hub : {"h001", "h004"}) {
+    const auto key_file = out / "link-keys" / (std::string(hub) + ".key");
+    EXPECT_EQ(homesafe::test::read_file(key_file),
+              gateway::notify::link_key_for_hub(secret, hub) + "\n");
+    EXPECT_EQ(std::filesystem::status(key_file).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+}
 
 TEST_F(HubCredentialsE2E, TheBrokerLetsEachHubUseOnlyItsOwnTopics) {
   const auto out = dir_ / "broker";

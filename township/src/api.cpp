@@ -6,9 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "homesafe/gateway/notify/link.hpp"
+#include "homesafe/township/assets.hpp"
 #include "homesafe/township/log.hpp"
 #include "homesafe/township/report.hpp"
 #include "homesafe/township/spot_check.hpp"
+#include "homesafe/township/views.hpp"
+#include "homesafe/township/xlsx.hpp"
 
 namespace homesafe::township {
 namespace {
@@ -87,38 +91,6 @@ json nullable(const Row& r, std::size_t i, bool integer) {
   return integer ? json(r.integer(i)) : json(r.text(i));
 }
 
-constexpr const char* kAlertColumns =
-    "a.alert_id, a.household_id, a.hub_id, a.source, a.kind, a.severity, a.state, a.device, "
-    "a.location, a.opened_at, a.updated_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at, "
-    "a.resolved_by, a.repeat_count, o.village, o.township, a.detail";
-
-json alert_json(const Row& r) {
-  json detail = nullptr;
-  if (!r.is_null(18)) {
-    detail = json::parse(r.text(18), nullptr, false);
-    if (detail.is_discarded()) detail = r.text(18);
-  }
-  return {{"alert_id", r.text(0)},
-          {"household", r.text(1)},
-          {"hub", r.text(2)},
-          {"source", r.text(3)},
-          {"kind", r.text(4)},
-          {"severity", r.text(5)},
-          {"state", r.text(6)},
-          {"device", nullable(r, 7, false)},
-          {"location", nullable(r, 8, false)},
-          {"raised_at", r.integer(9)},
-          {"updated_at", r.integer(10)},
-          {"acknowledged_at", nullable(r, 11, true)},
-          {"acknowledged_by", nullable(r, 12, false)},
-          {"resolved_at", nullable(r, 13, true)},
-          {"resolved_by", nullable(r, 14, false)},
-          {"repeat_count", r.integer(15)},
-          {"village", r.text(16)},
-          {"township", r.text(17)},
-          {"detail", detail}};
-}
-
 json household_summary(const Household& h) {
   return {{"household_id", h.household_id},
           {"resident_id", h.resident_id},
@@ -129,6 +101,9 @@ json household_summary(const Household& h) {
           {"risk_class", h.risk_class},
           {"hub_id", h.hub_id.empty() ? json(nullptr) : json(h.hub_id)}};
 }
+
+// A caregiver's link works until its alert is resolved, and at most this long.
+constexpr std::int64_t kLinkLifetimeMs = 7LL * 24 * 3600 * 1000;
 
 class Handler {
  public:
@@ -144,6 +119,13 @@ class Handler {
         now_(clock.now_ms()) {}
 
   ApiResponse run() {
+    ApiResponse r = dispatch();
+    r.changes = std::move(changes_);
+    return r;
+  }
+
+ private:
+  ApiResponse dispatch() {
     const auto qmark = req_.target.find('?');
     const std::string path = req_.target.substr(0, qmark);
     bool ok = true;
@@ -151,7 +133,9 @@ class Handler {
     if (!ok) return bad_request("请求参数格式错误");
     parts_ = split_path(path, ok);
     if (!ok) return bad_request("请求路径格式错误");
-    if (parts_.size() < 2 || parts_[0] != "api") return not_found();
+    if (parts_.empty() || parts_[0] != "api") return static_file();
+    if (parts_.size() < 2) return not_found();
+    if (parts_[1] == "link") return link();
 
     if (parts_.size() == 2 && parts_[1] == "login") {
       if (req_.method != "POST") return method_not_allowed();
@@ -186,10 +170,17 @@ class Handler {
     if (what == "households") return households();
     if (what == "reports") return reports();
     if (what == "spot-checks") return spot_checks();
+    if (what == "health" && parts_.size() == 2) {
+      if (req_.method != "GET") return method_not_allowed();
+      const auto households = visible_households();
+      std::vector<std::string> ids;
+      for (const auto& h : households) ids.push_back(h.household_id);
+      store_.audit(now_, user_.username, "read", "health", ids);
+      return json_response(200, hub_health(db_, households));
+    }
     return not_found();
   }
 
- private:
   ApiResponse method_not_allowed() { return error(405, "method_not_allowed", "不支持的请求方法"); }
 
   std::optional<json> body_object() {
@@ -281,7 +272,7 @@ class Handler {
       }
       std::vector<Value> params;
       std::string sql =
-          std::string("SELECT ") + kAlertColumns +
+          std::string("SELECT ") + kAlertViewColumns +
           " FROM alerts a JOIN households o ON o.household_id = a.household_id WHERE " +
           scope_condition(user_, params);
       if (state == "active") {
@@ -294,8 +285,19 @@ class Handler {
       json out = json::array();
       std::vector<std::string> ids;
       for (const auto& row : db_.query(sql, params)) {
-        out.push_back(alert_json(row));
+        out.push_back(alert_view(db_, row));
         ids.push_back(row.text(1));
+      }
+      if (state != "all" && state != "resolved") {
+        // The board's order: emergencies first, then the newest.
+        auto rank = [](const json& a) {
+          const auto& s = a["severity"];
+          return s == "emergency" ? 0 : s == "warning" ? 1 : 2;
+        };
+        std::stable_sort(out.begin(), out.end(), [&](const json& a, const json& b) {
+          if (rank(a) != rank(b)) return rank(a) < rank(b);
+          return a["raised_at"].get<std::int64_t>() > b["raised_at"].get<std::int64_t>();
+        });
       }
       store_.audit(now_, user_.username, "read", "alerts", ids, "state=" + state);
       return json_response(200, out);
@@ -304,13 +306,13 @@ class Handler {
     if (!valid_alert_id(alert_id)) return bad_request("告警编号格式错误");
     std::vector<Value> params{alert_id};
     const std::string condition = scope_condition(user_, params);
-    auto row = db_.query_one(std::string("SELECT ") + kAlertColumns +
+    auto row = db_.query_one(std::string("SELECT ") + kAlertViewColumns +
                                  " FROM alerts a JOIN households o ON o.household_id = "
                                  "a.household_id WHERE a.alert_id = ? AND " +
                                  condition,
                              params);
     if (!row) return not_found();
-    json alert = alert_json(*row);
+    json alert = alert_view(db_, *row);
     const std::string household = row->text(1);
     if (parts_.size() == 3) {
       if (req_.method != "GET") return method_not_allowed();
@@ -321,18 +323,6 @@ class Handler {
                {alert_id})) {
         history.push_back(
             {{"event_id", h.text(0)}, {"state", h.text(1)}, {"updated_at", h.integer(2)}});
-      }
-      json handling = json::array();
-      for (const auto& h :
-           db_.query("SELECT event, at, by_whom, channel, note, source FROM handling_records WHERE "
-                     "alert_id = ? ORDER BY at, record_id",
-                     {alert_id})) {
-        handling.push_back({{"event", h.text(0)},
-                            {"at", h.integer(1)},
-                            {"by", nullable(h, 2, false)},
-                            {"channel", nullable(h, 3, false)},
-                            {"note", nullable(h, 4, false)},
-                            {"source", h.text(5)}});
       }
       // Notifications the hub asked the township to relay, with their outcome (ids only).
       json relays = json::array();
@@ -353,7 +343,6 @@ class Handler {
                           {"settled_at", nullable(r, 9, true)}});
       }
       alert["history"] = history;
-      alert["handling"] = handling;
       alert["relays"] = relays;
       store_.audit(now_, user_.username, "read", "alert", {household}, alert_id);
       return json_response(200, alert);
@@ -361,6 +350,10 @@ class Handler {
     if (parts_.size() == 4 && (parts_[3] == "ack" || parts_[3] == "resolve")) {
       if (req_.method != "POST") return method_not_allowed();
       return handle_alert(alert, household, parts_[3]);
+    }
+    if (parts_.size() == 4 && parts_[3] == "note") {
+      if (req_.method != "POST") return method_not_allowed();
+      return add_note(alert, household);
     }
     return not_found();
   }
@@ -426,6 +419,159 @@ class Handler {
     }
     store_.audit(now_, user_.username, action, "alert", {household}, alert_id);
     tx.commit();
+    changes_.alerts.insert(alert_id);
+    return r;
+  }
+
+  // A handling note (处理记录) on the township; the hub's alert is not changed by it.
+  ApiResponse add_note(const json& alert, const std::string& household) {
+    if (user_.role == Role::kCountyStaff) return forbidden();
+    auto body = body_object();
+    if (!body) return bad_request("请求体必须是 JSON 对象");
+    if (!body->contains("note") || !(*body)["note"].is_string()) {
+      return bad_request("需要填写处理记录");
+    }
+    const std::string note = (*body)["note"].get<std::string>();
+    if (note.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return bad_request("处理记录不能为空");
+    }
+    if (note.size() > 2000) return bad_request("处理记录过长（最多2000字节）");
+    const std::string alert_id = alert.at("alert_id").get<std::string>();
+    const std::string record_id = random_id();
+    Transaction tx(db_);
+    db_.exec(
+        "INSERT INTO handling_records (record_id, alert_id, household_id, event, at, by_whom, "
+        "channel, note, source) VALUES (?, ?, ?, 'note', ?, ?, 'township', ?, 'township')",
+        {record_id, alert_id, household, now_, "township:" + user_.username, note});
+    store_.audit(now_, user_.username, "note", "alert", {household}, alert_id);
+    tx.commit();
+    changes_.alerts.insert(alert_id);
+    return json_response(201, {{"alert_id", alert_id}, {"record_id", record_id}});
+  }
+
+  // The caregiver's one-tap link: /api/link/ALERT/CONTACT/MAC, no session (docs/console.md).
+  ApiResponse link() {
+    if (options_.link_secret.empty()) return error(404, "links_disabled", "一键确认链接未启用");
+    if (parts_.size() != 5) return not_found();
+    const std::string& alert_id = parts_[2];
+    const std::string& contact_id = parts_[3];
+    const std::string& mac = parts_[4];
+    auto invalid = [] { return error(404, "invalid_link", "链接无效，请以短信或电话联系值班台"); };
+    if (!gateway::notify::link_safe_id(alert_id) || !gateway::notify::link_safe_id(contact_id) ||
+        mac.size() != 16) {
+      return invalid();
+    }
+    auto row = db_.query_one(std::string("SELECT ") + kAlertViewColumns +
+                                 " FROM alerts a JOIN households o ON o.household_id = "
+                                 "a.household_id WHERE a.alert_id = ? AND a.source = 'hub'",
+                             {alert_id});
+    if (!row) return invalid();
+    const std::string hub = row->text(2);
+    const std::string key = gateway::notify::link_key_for_hub(options_.link_secret, hub);
+    if (!gateway::notify::link_mac_matches(key, alert_id, contact_id, mac)) return invalid();
+    const json alert = alert_view(db_, *row);
+    const std::string household = row->text(1);
+    const std::string by = "link:" + contact_id;
+    const std::string state = alert["state"].get<std::string>();
+    if (state == "resolved") return error(410, "resolved", "此告警已解除，无需再操作。谢谢！");
+    if (now_ - alert["raised_at"].get<std::int64_t>() > kLinkLifetimeMs) {
+      return error(410, "expired", "链接已过期，请联系值班台");
+    }
+    json done = json::array();
+    for (const auto& h : alert["handling"]) {
+      if (h["by"] == by) done.push_back(h["event"]);
+    }
+    if (req_.method == "GET") {
+      store_.audit(now_, by, "read", "link", {household}, alert_id);
+      return json_response(200, {{"alert",
+                                  {{"alert_id", alert_id},
+                                   {"kind", alert["kind"]},
+                                   {"kind_label", alert["kind_label"]},
+                                   {"severity", alert["severity"]},
+                                   {"severity_label", alert["severity_label"]},
+                                   {"location", alert["location"]},
+                                   {"raised_at", alert["raised_at"]},
+                                   {"state", alert["state"]},
+                                   {"state_label", alert["state_label"]},
+                                   {"display_name", alert["display_name"]}}},
+                                 {"contact", {{"contact_id", contact_id}}},
+                                 {"actions", {"ack", "on_site", "need_help"}},
+                                 {"done", done}});
+    }
+    if (req_.method != "POST") return method_not_allowed();
+    auto body = body_object();
+    if (!body || !body->contains("action") || !(*body)["action"].is_string()) {
+      return bad_request("需要 action：ack、on_site 或 need_help");
+    }
+    const std::string action = (*body)["action"].get<std::string>();
+    if (action != "ack" && action != "on_site" && action != "need_help") {
+      return bad_request("action 只能是 ack、on_site 或 need_help");
+    }
+    // A second tap within a minute is the same tap.
+    if (db_.query_one("SELECT 1 FROM handling_records WHERE alert_id = ? AND by_whom = ? AND "
+                      "event = ? AND at > ?",
+                      {alert_id, by, "link_" + action, now_ - 60'000})) {
+      return json_response(202, {{"alert_id", alert_id}, {"action", action}, {"repeated", true}});
+    }
+    static const std::map<std::string, std::string> kNotes{
+        {"ack", "照护人已知晓"}, {"on_site", "照护人已到场"}, {"need_help", "照护人请求支援"}};
+    ApiResponse r =
+        json_response(202, {{"alert_id", alert_id}, {"action", action}, {"repeated", false}});
+    Transaction tx(db_);
+    db_.exec(
+        "INSERT INTO handling_records (record_id, alert_id, household_id, event, at, by_whom, "
+        "channel, note, source) VALUES (?, ?, ?, ?, ?, ?, 'link', ?, 'township')",
+        {random_id(), alert_id, household, "link_" + action, now_, by, kNotes.at(action)});
+    if (action == "need_help") {
+      db_.exec(
+          "INSERT INTO handling_records (record_id, alert_id, household_id, event, at, by_whom, "
+          "channel, note, source) VALUES (?, ?, ?, 'help_requested', ?, ?, 'link', ?, "
+          "'township')",
+          {random_id(), alert_id, household, now_, by, kNotes.at(action)});
+    } else if (state == "open") {
+      // Acknowledged on the hub like any other channel: the hub stops the escalation.
+      const std::string command_id = "c-" + random_id();
+      const json command{{"v", 1},
+                         {"command_id", command_id},
+                         {"type", "ack"},
+                         {"alert_id", alert_id},
+                         {"by", contact_id},
+                         {"channel", "link"},
+                         {"note", kNotes.at(action)}};
+      db_.exec(
+          "INSERT INTO commands (command_id, hub_id, type, alert_id, body, created_by, "
+          "created_at) VALUES (?, ?, 'ack', ?, ?, ?, ?)",
+          {command_id, hub, alert_id, command.dump(), by, now_});
+      r.publish.push_back({"homesafe-down/" + hub + "/command", command.dump()});
+    }
+    store_.audit(now_, by, action, "alert", {household}, alert_id + " via link");
+    tx.commit();
+    changes_.alerts.insert(alert_id);
+    return r;
+  }
+
+  // GET of the console's files: "/" the console, "/assets/NAME" its scripts and styles, "/c/..."
+  // the caregiver's one-tap page.
+  ApiResponse static_file() {
+    if (req_.method != "GET" && req_.method != "HEAD") return method_not_allowed();
+    std::string name;
+    if (parts_.empty() || (parts_.size() == 1 && parts_[0] == "index.html")) {
+      name = "index.html";
+    } else if (parts_.size() == 2 && parts_[0] == "assets") {
+      name = parts_[1];
+    } else if (!parts_.empty() && parts_[0] == "c") {
+      name = "link.html";
+    }
+    auto asset = name.empty() ? std::nullopt : find_asset(name);
+    if (!asset) return not_found();
+    ApiResponse r;
+    r.content_type = std::string(asset->content_type);
+    r.body = std::string(asset->data);
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' data:; style-src 'self' "
+                           "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
+                           "base-uri 'none'; form-action 'self'");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
     return r;
   }
 
@@ -472,8 +618,35 @@ class Handler {
                       {"status", nullable(*hub, 2, false)}};
         }
       }
+      j["devices"] = household_devices(db_, h->household_id);
+      json alerts = json::array();
+      for (const auto& row : db_.query(std::string("SELECT ") + kAlertViewColumns +
+                                           " FROM alerts a JOIN households o ON o.household_id = "
+                                           "a.household_id WHERE a.household_id = ? ORDER BY "
+                                           "a.opened_at DESC, a.alert_id LIMIT 100",
+                                       {h->household_id})) {
+        alerts.push_back(alert_view(db_, row));
+      }
+      j["alerts"] = std::move(alerts);
       store_.audit(now_, user_.username, "read", "household", {h->household_id});
       return json_response(200, j);
+    }
+    if (parts_.size() == 4 && parts_[3] == "daily") {
+      if (req_.method != "GET") return method_not_allowed();
+      int days = 30;
+      if (query_.contains("days")) {
+        const std::string& text = query_["days"];
+        if (text.empty() || text.size() > 3 ||
+            text.find_first_not_of("0123456789") != std::string::npos) {
+          return bad_request("days 应为 1 到 366 的整数");
+        }
+        days = std::stoi(text);
+        if (days < 1 || days > 366) return bad_request("days 应为 1 到 366 的整数");
+      }
+      // The last `days` full local days (today's summary comes after midnight).
+      const std::string yesterday = add_days(local_date(now_, options_.utc_offset_minutes), -1);
+      store_.audit(now_, user_.username, "read", "daily", {h->household_id});
+      return json_response(200, daily_series(db_, h->household_id, yesterday, days));
     }
     if (parts_.size() == 4 && parts_[3] == "visits") {
       if (req_.method == "GET") return list_visits(*h);
@@ -659,7 +832,9 @@ class Handler {
     if (req_.method != "GET") return method_not_allowed();
     if (parts_.size() != 3) return not_found();
     const std::string format = query_.contains("format") ? query_["format"] : "json";
-    if (format != "json" && format != "csv") return bad_request("format 只能是 json 或 csv");
+    if (format != "json" && format != "csv" && format != "xlsx") {
+      return bad_request("format 只能是 json、csv 或 xlsx");
+    }
     const auto households = visible_households();
     std::vector<std::string> ids;
     for (const auto& h : households) ids.push_back(h.household_id);
@@ -669,10 +844,17 @@ class Handler {
       json report =
           visit_rate_report(store_, households, *month, now_, options_.utc_offset_minutes);
       store_.audit(now_, user_.username, "read", "report:visit-rate", ids, query_["month"]);
-      if (format == "csv") {
+      if (format == "csv" || format == "xlsx") {
         ApiResponse r;
-        r.content_type = "text/csv; charset=utf-8";
-        r.body = visit_rate_csv(report);
+        const std::string file = "visit-rate-" + query_["month"] + "." + format;
+        if (format == "csv") {
+          r.content_type = "text/csv; charset=utf-8";
+          r.body = visit_rate_csv(report);
+        } else {
+          r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+          r.body = visit_rate_xlsx(report);
+        }
+        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "\"");
         return r;
       }
       return json_response(200, report);
@@ -704,6 +886,7 @@ class Handler {
   User user_;
   std::vector<std::string> parts_;
   std::map<std::string, std::string> query_;
+  Changes changes_;
 };
 
 }  // namespace
@@ -758,6 +941,12 @@ std::map<std::string, std::string> parse_query(const std::string& query, bool& o
 
 Api::Api(Store& store, const Clock& clock, ApiOptions options)
     : store_(store), clock_(clock), options_(options) {}
+
+std::optional<User> Api::session_user(const ApiRequest& request) {
+  const std::string token = cookie_value(request.cookie, kSessionCookie);
+  if (token.empty()) return std::nullopt;
+  return find_session(store_, token, clock_.now_ms());
+}
 
 ApiResponse Api::handle(const ApiRequest& request) {
   try {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -58,7 +59,8 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   TownshipConfig c;
-  only_keys(name, root, {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay"});
+  only_keys(name, root,
+            {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay", "console"});
   const auto storage = root["storage"];
   if (!storage) throw ConfigError(name + ": missing 'storage'");
   only_keys(name, storage, {"path"});
@@ -114,6 +116,19 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
       }
     }
   }
+  if (const auto con = root["console"]) {
+    only_keys(name, con, {"public_url", "link_secret_file"});
+    if (con["public_url"]) {
+      c.console.public_url = get_string(name, con["public_url"]);
+      if (!c.console.public_url.starts_with("http://") &&
+          !c.console.public_url.starts_with("https://")) {
+        fail(name, con["public_url"], "public_url must start with https:// (or http://)");
+      }
+    }
+    if (con["link_secret_file"]) {
+      c.console.link_secret_file = get_string(name, con["link_secret_file"]);
+    }
+  }
   if (root["utc_offset_minutes"]) {
     c.utc_offset_minutes = static_cast<int>(get_int(name, root["utc_offset_minutes"], -720, 840));
   }
@@ -127,6 +142,24 @@ TownshipConfig load_config(const std::filesystem::path& path) {
   ss << in.rdbuf();
   TownshipConfig c = parse_config(ss.str(), path.string());
   if (c.storage_path.is_relative()) c.storage_path = path.parent_path() / c.storage_path;
+  if (!c.console.link_secret_file.empty()) {
+    if (c.console.link_secret_file.is_relative()) {
+      c.console.link_secret_file = path.parent_path() / c.console.link_secret_file;
+    }
+    std::ifstream secret(c.console.link_secret_file);
+    std::string text;
+    if (!secret || !std::getline(secret, text)) {
+      throw ConfigError(path.string() + ": console.link_secret_file " +
+                        c.console.link_secret_file.string() + " cannot be read");
+    }
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    if (text.size() < 32) {
+      throw ConfigError(path.string() +
+                        ": console.link_secret_file holds fewer than 32 "
+                        "characters (make one with: openssl rand -hex 32)");
+    }
+    c.console.link_secret = std::move(text);
+  }
   return c;
 }
 

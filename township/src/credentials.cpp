@@ -13,6 +13,7 @@
 #include <sstream>
 #include <vector>
 
+#include "homesafe/gateway/notify/link.hpp"
 #include "homesafe/township/csv.hpp"
 
 extern char** environ;
@@ -81,7 +82,8 @@ std::string broker_acl(const std::string& township_username) {
 CredentialsResult write_hub_credentials(Store& store, const std::string& township_username,
                                         const std::string& township_password,
                                         const fs::path& out_dir,
-                                        const std::string& mosquitto_passwd) {
+                                        const std::string& mosquitto_passwd,
+                                        const std::string& link_secret) {
   if (township_username.empty() || township_password.size() < 12) {
     throw CredentialsError(
         "broker.username and a broker.password of at least 12 characters are required in the "
@@ -145,6 +147,17 @@ CredentialsResult write_hub_credentials(Store& store, const std::string& townshi
                   ec);
   write_private(out_dir / "acl", broker_acl(township_username));
   write_private(list, csv);
+  if (!link_secret.empty()) {
+    const fs::path keys = out_dir / "link-keys";
+    fs::create_directories(keys, ec);
+    if (ec) throw CredentialsError("cannot create " + keys.string() + ": " + ec.message());
+    fs::permissions(keys, fs::perms::owner_all, ec);
+    for (const auto& h : store.households()) {
+      if (h.hub_id.empty()) continue;
+      write_private(keys / (h.hub_id + ".key"),
+                    gateway::notify::link_key_for_hub(link_secret, h.hub_id) + "\n");
+    }
+  }
   return result;
 }
 

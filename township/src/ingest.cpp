@@ -233,6 +233,8 @@ void Ingest::hub_spoke(const std::string& hub, const std::string& household, std
         "channel, note, source) VALUES (?, ?, ?, 'condition_cleared', ?, 'system', 'township', "
         "?, 'township')",
         {random_id(), alert_id, household, now, "hub " + hub + " spoke again"});
+    changes_.alerts.insert(alert_id);
+    changes_.health.insert(household);
     log_info(fmt::format("hub {} spoke again: {} resolved", hub, alert_id));
   }
 }
@@ -256,6 +258,7 @@ IngestResult Ingest::handle(const std::string& topic, const std::string& payload
     db.exec("UPDATE hubs SET status = ?, status_at = ? WHERE hub_id = ?", {s, now, hub});
     if (s == "online") hub_spoke(hub, registered->text(0), now);
     tx.commit();
+    changes_.health.insert(registered->text(0));
     return {IngestOutcome::kAccepted, {}, std::nullopt};
   }
 
@@ -314,6 +317,10 @@ IngestResult Ingest::handle(const std::string& topic, const std::string& payload
   }
   if (outcome == IngestOutcome::kStored) {
     ++stored_total_;
+    if (e.body.contains("alert_id") && e.body["alert_id"].is_string()) {
+      changes_.alerts.insert(e.body["alert_id"].get<std::string>());
+    }
+    if (e.type == "device_health" || e.type == "daily_summary") changes_.health.insert(e.household);
   } else {
     ++duplicate_total_;
   }
@@ -358,6 +365,8 @@ std::vector<std::string> Ingest::check_silence() {
         "'township')",
         {random_id(), alert_id, household, now});
     tx.commit();
+    changes_.alerts.insert(alert_id);
+    changes_.health.insert(household);
     log_warn(
         fmt::format("hub {} silent since {} (household {}): {}", hub, since, household, alert_id));
     newly_silent.push_back(hub);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "homesafe/gateway/labels.hpp"
+#include "homesafe/gateway/notify/link.hpp"
 #include "homesafe/gateway/notify/webhook.hpp"
 #include "homesafe/rules/alert_kind.hpp"
 #include "homesafe/township/log.hpp"
@@ -194,6 +195,12 @@ int RelaySender::poll() {
       n.text =
           relay_text(*household, row.text(5), row.text(7), row.integer(8), utc_offset_minutes_);
       n.phone = contact->phone;
+      if (!link_secret_.empty() && !link_base_url_.empty() && !household->hub_id.empty()) {
+        n.link = gateway::notify::link_url(
+            link_base_url_, gateway::notify::link_key_for_hub(link_secret_, household->hub_id),
+            n.alert_id, n.contact_id);
+        if (!n.link.empty()) n.text += " " + n.link;
+      }
       work.push_back({household_id, notification_id, std::move(n)});
     }
   }

@@ -8,6 +8,7 @@
 
 #include "homesafe/township/clock.hpp"
 #include "homesafe/township/csv.hpp"
+#include "homesafe/township/xlsx.hpp"
 
 namespace homesafe::township {
 namespace {
@@ -135,42 +136,105 @@ json visit_rate_report(Store& store, const std::vector<Household>& households, M
     tj["villages"] = villages;
     townships.push_back(tj);
   }
-  return {
-      {"month", prefix}, {"weeks", weeks}, {"townships", townships}, {"high_risk_missed", missed}};
+  // Residents without any visit this month: high-risk first, then 重点, then the rest.
+  json not_visited = json::array();
+  for (const char* risk : kRiskClasses) {
+    for (const auto& h : households) {
+      if (h.risk_class != risk || !types[h.household_id].empty()) continue;
+      auto last = store.db().query_one(
+          "SELECT MAX(visit_date) FROM visits WHERE household_id = ? AND visit_date < ?",
+          {h.household_id, prefix + "-01"});
+      not_visited.push_back(
+          {{"household", h.household_id},
+           {"resident_id", h.resident_id},
+           {"display_name", h.display_name},
+           {"township", h.township},
+           {"village", h.village},
+           {"risk_class", h.risk_class},
+           {"last_visit_date", last && !last->is_null(0) ? json(last->text(0)) : json(nullptr)}});
+    }
+  }
+  return {{"month", prefix},
+          {"weeks", weeks},
+          {"townships", townships},
+          {"high_risk_missed", missed},
+          {"not_visited", not_visited}};
 }
 
-std::string visit_rate_csv(const json& report) {
-  std::string out = "\xEF\xBB\xBF";
-  out += csv_line({"月份", "县", "乡镇", "村", "居民数", "已探访", "探访率", "上门入户", "电话视频",
-                   "远程监测", "高风险居民", "高风险已探访", "重点居民", "重点已探访", "一般居民",
-                   "一般已探访", "高风险漏周人数"});
+namespace {
+
+// The report as a table: a header row, then one row per village and a total per township.
+std::vector<std::vector<XlsxCell>> visit_rate_table(const json& report) {
+  std::vector<std::vector<XlsxCell>> rows;
+  std::vector<XlsxCell> header;
+  for (const char* h : {"月份", "县", "乡镇", "村", "居民数", "已探访", "探访率", "上门入户",
+                        "电话视频", "远程监测", "高风险居民", "高风险已探访", "重点居民",
+                        "重点已探访", "一般居民", "一般已探访", "高风险漏周人数"}) {
+    header.push_back({h, false});
+  }
+  rows.push_back(std::move(header));
   auto row = [&](const json& t, const std::string& county, const std::string& township,
                  const std::string& village) {
-    std::vector<std::string> f{report.at("month").get<std::string>(),
-                               county,
-                               township,
-                               village,
-                               std::to_string(t.at("residents").get<int>()),
-                               std::to_string(t.at("visited").get<int>()),
-                               rate_text(t)};
-    for (const char* type : kVisitTypes) {
-      f.push_back(std::to_string(t.at("by_type").at(type).get<int>()));
-    }
+    auto n = [](int v) { return XlsxCell{std::to_string(v), true}; };
+    std::vector<XlsxCell> f{{report.at("month").get<std::string>(), false},
+                            {county, false},
+                            {township, false},
+                            {village, false},
+                            n(t.at("residents").get<int>()),
+                            n(t.at("visited").get<int>()),
+                            {rate_text(t), false}};
+    for (const char* type : kVisitTypes) f.push_back(n(t.at("by_type").at(type).get<int>()));
     for (const char* risk : kRiskClasses) {
-      f.push_back(std::to_string(t.at("by_risk").at(risk).at("residents").get<int>()));
-      f.push_back(std::to_string(t.at("by_risk").at(risk).at("visited").get<int>()));
+      f.push_back(n(t.at("by_risk").at(risk).at("residents").get<int>()));
+      f.push_back(n(t.at("by_risk").at(risk).at("visited").get<int>()));
     }
-    f.push_back(std::to_string(t.at("high_risk_missed_week").get<int>()));
-    out += csv_line(f);
+    f.push_back(n(t.at("high_risk_missed_week").get<int>()));
+    rows.push_back(std::move(f));
   };
   for (const auto& t : report.at("townships")) {
     const std::string county = t.at("county").get<std::string>();
     const std::string township = t.at("township").get<std::string>();
-    for (const auto& v : t.at("villages"))
+    for (const auto& v : t.at("villages")) {
       row(v, county, township, v.at("village").get<std::string>());
+    }
     row(t, county, township, "合计");
   }
+  return rows;
+}
+
+}  // namespace
+
+std::string visit_rate_csv(const json& report) {
+  std::string out = "\xEF\xBB\xBF";
+  for (const auto& row : visit_rate_table(report)) {
+    std::vector<std::string> fields;
+    for (const auto& cell : row) fields.push_back(cell.text);
+    out += csv_line(fields);
+  }
   return out;
+}
+
+std::string visit_rate_xlsx(const json& report) {
+  XlsxSheet rates{"探访率 " + report.at("month").get<std::string>(), visit_rate_table(report)};
+  XlsxSheet missing{"本月未探访", {}};
+  std::vector<XlsxCell> header;
+  for (const char* h : {"户编号", "居民编号", "姓名", "乡镇", "村", "风险等级", "上次探访"}) {
+    header.push_back({h, false});
+  }
+  missing.rows.push_back(std::move(header));
+  for (const auto& r : report.at("not_visited")) {
+    missing.rows.push_back(
+        {{r.at("household").get<std::string>(), false},
+         {r.at("resident_id").get<std::string>(), false},
+         {r.at("display_name").get<std::string>(), false},
+         {r.at("township").get<std::string>(), false},
+         {r.at("village").get<std::string>(), false},
+         {r.at("risk_class").get<std::string>(), false},
+         {r.at("last_visit_date").is_null() ? std::string("从未探访")
+                                            : r.at("last_visit_date").get<std::string>(),
+          false}});
+  }
+  return xlsx_workbook({rates, missing});
 }
 
 json caregiver_response(Store& store, const std::vector<Household>& households,

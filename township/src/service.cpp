@@ -14,6 +14,7 @@
 #include "homesafe/township/api.hpp"
 #include "homesafe/township/http_server.hpp"
 #include "homesafe/township/ingest.hpp"
+#include "homesafe/township/live.hpp"
 #include "homesafe/township/log.hpp"
 #include "homesafe/township/relay.hpp"
 
@@ -34,9 +35,13 @@ int run_service(const TownshipConfig& config) {
                 IngestOptions{config.silence_allowance_ms(), config.utc_offset_minutes});
   Api api(store, clock,
           ApiOptions{config.http.session_ttl_s * 1000, config.http.secure_cookie,
-                     config.utc_offset_minutes});
+                     config.utc_offset_minutes, config.console.link_secret});
   api.set_ingest(&ingest);
+  LiveFeed live;
   std::mutex state_mutex;  // guards store, ingest and api
+  if (config.console.link_secret.empty()) {
+    log_info("console: no link secret configured, caregivers' one-tap links are off");
+  }
 
   // No Paho persistence: the hub's outbox is the record; a lost ack makes the hub send again.
   mqtt::async_client client(config.broker.url, config.broker.client_id, nullptr);
@@ -72,6 +77,7 @@ int run_service(const TownshipConfig& config) {
     try {
       std::lock_guard lock(state_mutex);
       result = ingest.handle(message->get_topic(), message->get_payload_str());
+      if (auto changes = ingest.take_changes(); !changes.empty()) live.publish(store, changes);
     } catch (const std::exception& e) {
       log_error(
           fmt::format("storing a message from {} failed: {}", message->get_topic(), e.what()));
@@ -104,15 +110,25 @@ int run_service(const TownshipConfig& config) {
   };
 
   asio::io_context io;
-  HttpServer server(io, config.http.address, config.http.port, [&](const ApiRequest& request) {
-    ApiResponse response;
-    {
-      std::lock_guard lock(state_mutex);
-      response = api.handle(request);
-    }
-    for (const auto& out : response.publish) publish(out);
-    return response;
-  });
+  LiveEndpoint live_endpoint{
+      [&](const ApiRequest& request) {
+        std::lock_guard lock(state_mutex);
+        return api.session_user(request);
+      },
+      [&](const User& user) { return LiveFeed::hello_frame(user, clock.now_ms()); }, &live};
+  HttpServer server(
+      io, config.http.address, config.http.port,
+      [&](const ApiRequest& request) {
+        ApiResponse response;
+        {
+          std::lock_guard lock(state_mutex);
+          response = api.handle(request);
+          if (!response.changes.empty()) live.publish(store, response.changes);
+        }
+        for (const auto& out : response.publish) publish(out);
+        return response;
+      },
+      live_endpoint);
   log_info(fmt::format("http: listening on {}:{}", config.http.address, server.port()));
   http_ready = true;
 
@@ -131,6 +147,7 @@ int run_service(const TownshipConfig& config) {
     try {
       std::lock_guard lock(state_mutex);
       ingest.check_silence();
+      if (auto changes = ingest.take_changes(); !changes.empty()) live.publish(store, changes);
     } catch (const std::exception& e) {
       log_error(fmt::format("hub silence check failed: {}", e.what()));
     }
@@ -155,6 +172,7 @@ int run_service(const TownshipConfig& config) {
   }
   log_info(fmt::format("relay: {} channel(s)", targets.size()));
   RelaySender relay(store, clock, state_mutex, std::move(targets), config.utc_offset_minutes);
+  relay.set_links(config.console.public_url, config.console.link_secret);
   asio::steady_timer relay_timer(io);
   std::function<void()> relay_tick = [&] {
     try {
@@ -169,6 +187,17 @@ int run_service(const TownshipConfig& config) {
   };
   relay_tick();
 
+  // The console's keep-alive: a connection that hears nothing for 45 s reconnects.
+  asio::steady_timer ping_timer(io);
+  std::function<void()> ping_tick = [&] {
+    live.ping(clock.now_ms());
+    ping_timer.expires_after(std::chrono::seconds(20));
+    ping_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) ping_tick();
+    });
+  };
+  ping_tick();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int signal) {
     log_info(fmt::format("signal {}: stopping", signal));
@@ -176,6 +205,7 @@ int run_service(const TownshipConfig& config) {
     connect_timer.cancel();
     silence_timer.cancel();
     relay_timer.cancel();
+    ping_timer.cancel();
     io.stop();
   });
   io.run();

@@ -19,6 +19,7 @@ nlohmann::ordered_json notification_to_json(const Notification& n, const std::st
   j["location"] = n.location;
   j["opened_at"] = n.ts;
   j["text"] = n.text;
+  if (!n.link.empty()) j["link"] = n.link;
   return j;
 }
 

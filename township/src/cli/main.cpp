@@ -113,11 +113,16 @@ int run_command(const std::string& command, const Args& args) {
     Store store(config.storage_path);
     try {
       const auto r = write_hub_credentials(store, config.broker.username, config.broker.password,
-                                           args.options.at("out"));
+                                           args.options.at("out"), "mosquitto_passwd",
+                                           config.console.link_secret);
       store.audit(clock.now_ms(), "cli", "hub_credentials", "broker", {},
                   fmt::format("{} hubs, {} new", r.hubs, r.new_hubs));
       std::printf("%d hub accounts (%d new) written to %s\n", r.hubs, r.new_hubs,
                   args.options.at("out").c_str());
+      if (!config.console.link_secret.empty()) {
+        std::printf("one-tap link keys: %s/link-keys/HUB.key (uplink.link_key_file on each hub)\n",
+                    args.options.at("out").c_str());
+      }
       return 0;
     } catch (const CredentialsError& e) {
       std::fprintf(stderr, "%s\n", e.what());

@@ -66,6 +66,10 @@ struct UplinkConfig {
   std::int64_t max_outbox_bytes = 64LL << 20;  // (never alarms or alerts)
   int drain_rate = 20;                         // events per second at most
   int inflight = 10;                           // events sent but not yet acknowledged, at most
+  // One-tap links in caregivers' messages (docs/console.md): the township's public URL and the
+  // file holding this hub's link key (from `homesafe-township hub-credentials`). Both or neither.
+  std::string link_base_url;
+  std::string link_key_file;
 };
 
 struct StorageConfig {

@@ -79,6 +79,7 @@ class Escalator {
   bool outside_hours(const Ladder& ladder, const rules::Instant& now, std::int64_t& wait_ms) const;
 
   const HubConfig& config_;
+  std::string link_key_;  // this hub's one-tap link key; empty: no links
   Store& store_;
   const rules::TimeZone& zone_;
   std::string boot_id_;

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "homesafe/township/auth.hpp"
@@ -29,12 +31,15 @@ struct ApiResponse {
   std::string body;
   std::string set_cookie;         // empty: none
   std::vector<Outgoing> publish;  // downlink commands to publish (QoS 1) after the response
+  std::vector<std::pair<std::string, std::string>> headers;  // further response headers
+  Changes changes;                                           // for the live feed
 };
 
 struct ApiOptions {
   std::int64_t session_ttl_ms = 8 * 3600 * 1000;
   bool secure_cookie = false;
   int utc_offset_minutes = 480;
+  std::string link_secret;  // console.link_secret: caregivers' one-tap links; empty: none
 };
 
 inline constexpr const char* kSessionCookie = "hs_session";
@@ -43,6 +48,8 @@ class Api {
  public:
   Api(Store& store, const Clock& clock, ApiOptions options = {});
   ApiResponse handle(const ApiRequest& request);
+  // The user of a request's session cookie (for the live feed's upgrade), or nullopt.
+  std::optional<User> session_user(const ApiRequest& request);
   // The ingest whose counters GET /api/status reports (optional).
   void set_ingest(const Ingest* ingest) { ingest_ = ingest; }
 

@@ -44,6 +44,13 @@ struct TownshipConfig {
     int attempts = 5;  // per channel and relay, the first one included
     std::string ca_file;
   } relay;
+  // The console (docs/console.md): the public URL people open, and the secret the caregivers'
+  // one-tap links are signed with (hub keys are derived from it). No secret: no links.
+  struct {
+    std::string public_url;
+    std::filesystem::path link_secret_file;
+    std::string link_secret;  // read from link_secret_file by load_config()
+  } console;
   int utc_offset_minutes = 480;
 
   std::int64_t silence_allowance_ms() const {

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,17 @@ struct IngestOptions {
 struct Outgoing {
   std::string topic;
   std::string payload;
+};
+
+// What changed for the console's live feed: alert ids and households whose health changed.
+struct Changes {
+  std::set<std::string> alerts;
+  std::set<std::string> health;  // household ids
+  bool empty() const { return alerts.empty() && health.empty(); }
+  void merge(Changes&& other) {
+    alerts.merge(other.alerts);
+    health.merge(other.health);
+  }
 };
 
 enum class IngestOutcome { kStored, kDuplicate, kAccepted, kRejected };
@@ -47,6 +60,9 @@ class Ingest {
   // that became silent now.
   std::vector<std::string> check_silence();
 
+  // What changed since the last call (for the live feed).
+  Changes take_changes() { return std::exchange(changes_, {}); }
+
   std::uint64_t rejected_total() const { return rejected_total_; }
   const std::map<std::string, std::uint64_t>& rejected_by_reason() const { return rejected_; }
   std::uint64_t stored_total() const { return stored_total_; }
@@ -65,6 +81,7 @@ class Ingest {
   std::uint64_t stored_total_ = 0;
   std::uint64_t duplicate_total_ = 0;
   std::map<std::string, std::uint64_t> rejected_;
+  Changes changes_;
 };
 
 // Text of the safety aspect (居家安全隐患) of a remote-monitoring visit from a daily summary.

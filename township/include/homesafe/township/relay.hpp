@@ -49,6 +49,12 @@ class RelaySender {
               std::vector<RelayTarget> targets, int utc_offset_minutes);
   // Stops the notifiers; relays still in flight stay pending and are sent after a restart.
   ~RelaySender();
+  // Relayed messages to caregivers and contacts then end with their one-tap link
+  // (docs/console.md), signed with the hub's key derived from `secret`.
+  void set_links(std::string public_url, std::string secret) {
+    link_base_url_ = std::move(public_url);
+    link_secret_ = std::move(secret);
+  }
   RelaySender(const RelaySender&) = delete;
   RelaySender& operator=(const RelaySender&) = delete;
 
@@ -70,6 +76,8 @@ class RelaySender {
   const Clock& clock_;
   std::mutex& state_mutex_;
   int utc_offset_minutes_;
+  std::string link_base_url_;
+  std::string link_secret_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex flight_mutex_;
   std::set<std::pair<std::string, std::string>> in_flight_;  // guarded by flight_mutex_

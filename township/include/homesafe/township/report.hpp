@@ -26,6 +26,8 @@ nlohmann::json visit_rate_report(Store& store, const std::vector<Household>& hou
                                  Month month, std::int64_t now_ms, int utc_offset_minutes);
 // The same as CSV (UTF-8 with a byte order mark so that spreadsheet programs read it right).
 std::string visit_rate_csv(const nlohmann::json& report);
+// The same as an Excel workbook: the figures, and the residents without a visit this month.
+std::string visit_rate_xlsx(const nlohmann::json& report);
 
 // Time from an alert's opening to its first acknowledgement, per caregiver (the `by` of the
 // handling record) and overall, for alerts opened in [from_ms, to_ms).

@@ -26,7 +26,8 @@ struct Notification {
   std::string severity;
   std::string location;  // room, e.g. 厨房
   std::string ts;        // ISO 8601 local time of the alert's opening
-  std::string text;      // the zh-CN message, at most 70 characters (one SMS)
+  std::string text;      // the zh-CN message, at most 70 characters (one SMS), then the link
+  std::string link;      // the one-tap link for this alert and contact (docs/console.md), or empty
   // The recipient's phone number for a relaying SMS gateway (the township service fills it; the
   // hub leaves it empty). Personal data: never logged.
   std::string phone;
