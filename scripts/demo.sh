@@ -73,11 +73,15 @@ tport="$(free_port)"
 hport="$(free_port)"
 broker_secret="$(openssl rand -hex 16)"
 desk_password="$(openssl rand -hex 12)"
+# The secret that signs caregivers' one-tap links (docs/console.md), made now.
+(umask 077; openssl rand -hex 32 > "$tdir/link.secret")
+console="http://127.0.0.1:$hport"
 write_township_config() {
   cat > "$tdir/township.yaml" <<CONF
 storage: {path: "$tdir/township.db"}
 broker: {url: "tcp://127.0.0.1:$tport", username: township, password: "$broker_secret"}
 http: {address: 127.0.0.1, port: $hport}
+console: {public_url: "$console", link_secret_file: "$tdir/link.secret"}
 CONF
 }
 write_township_config
@@ -121,7 +125,8 @@ webhook="http://127.0.0.1:$(cat "$work/webhook.port")"
 config="$work/h001.yaml"
 sed -e "s#@BROKER@#$url#" -e "s#@DB@#$work/h001.db#" -e "s#@MODEM@#$work/modem#" \
   -e "s#@WEBHOOK@#$webhook#" -e "s#@TOWNSHIP@#tcp://127.0.0.1:$tport#" \
-  -e "s#@SECRET@#$work/uplink.secret#" examples/demo/h001-demo.yaml > "$config"
+  -e "s#@SECRET@#$work/uplink.secret#" -e "s#@CONSOLE@#$console#" \
+  -e "s#@LINKKEY@#$tdir/broker/link-keys/h001.key#" examples/demo/h001-demo.yaml > "$config"
 "$gateway" check-config "$config"
 
 "$gateway" --config "$config" 2> "$work/gateway.log" &
@@ -160,8 +165,9 @@ cookies="$tdir/cookies.txt"
 curl -sf -c "$cookies" -H 'Content-Type: application/json' \
   -d "{\"username\":\"zhang\",\"password\":\"$desk_password\"}" "$api/login" > /dev/null
 curl -sf -b "$cookies" "$api/alerts?state=active" > "$tdir/alerts.json"
-# One line per alert: id, kind, state, village (the API's JSON keys come in alphabetical order).
-sed -e 's/},{/}\n{/g' "$tdir/alerts.json" | sed -n -e \
+# One line per alert: id, kind, state, village (the API's JSON keys come in alphabetical order);
+# each alert object starts with its first key, "acknowledged_at".
+sed -e 's/,{"acknowledged_at"/\n{"acknowledged_at"/g' "$tdir/alerts.json" | sed -n -e \
   's/.*"alert_id":"\([^"]*\)".*"kind":"\([^"]*\)".*"state":"\([^"]*\)".*"village":"\([^"]*\)".*/   \1  \2  \3  \4/p'
 echo
 echo "== the duty desk takes over in the township service: acknowledges and resolves the smoke"
@@ -194,3 +200,25 @@ curl -sf -b "$cookies" "$api/alerts/$smoke_id" | sed -e 's/},{/}\n{/g' | sed -n 
 echo
 echo "== this month's visit-rate report of 东乡 (GET /api/reports/visit-rate?format=csv):"
 curl -sf -b "$cookies" "$api/reports/visit-rate?month=$(date +%Y-%m)&format=csv" | sed -e 's/^/   /'
+echo
+link="$(grep -h -o "$console/c/[A-Za-z0-9_.:/-]*" "$work/phones.txt" | grep '/son/' | tail -n 1 || true)"
+if [ -n "$link" ]; then
+  echo "== the emergency contact's SMS ends with a one-tap link; he taps 我已到场 (on site):"
+  echo "   $link"
+  api_link="$console/api/link/${link#"$console/c/"}"
+  curl -sf -H 'Content-Type: application/json' -d '{"action":"on_site"}' "$api_link" |
+    sed -e 's/^/   /'
+  echo
+  sleep 2
+  curl -sf "$api_link" | sed -e 's/^/   /' || true
+  echo
+fi
+echo
+echo "== the duty-desk console: open $console in a browser"
+echo "   user: zhang   password: $desk_password   (made for this run only)"
+if [ "${HOMESAFE_DEMO_KEEP:-}" = 1 ]; then
+  echo "   HOMESAFE_DEMO_KEEP=1: everything keeps running; press Ctrl-C to stop it."
+  while sleep 3600; do :; done
+else
+  echo "   (run with HOMESAFE_DEMO_KEEP=1 to keep the demo running and look at it)"
+fi

@@ -428,6 +428,34 @@ TEST_F(SmsModemTest, ChineseTextArrivesIntact) {
   EXPECT_EQ(recorder_.result_count("n2"), 1u);
 }
 
+// A one-tap link that does not fit the alarm's SMS follows in a second one; the alarm text is
+// never cut for it.
+TEST_F(SmsModemTest, ALinkThatDoesNotFitFollowsInASecondSms) {
+  auto notifier = make_notifier(options());
+  const std::string alarm =
+      "【平安守护】3组 王奶奶 厨房烟雾报警（11月1日07:01），请尽快查看。回复1确认";
+  const std::string link = "https://hs.example.cn/c/h001-000001/li/AbCdEfGhIjKlMnOp";
+  auto n = notification("n1", alarm + " " + link);
+  n.link = link;
+  notifier->send(n, recorder_.done_for("n1"));
+  const auto result = recorder_.wait_result("n1");
+  ASSERT_TRUE(result) << sim_->describe();
+  EXPECT_TRUE(result->ok) << result->error;
+  // A short one stays one SMS.
+  auto short_one = notification("n2", "报警 " + link);
+  short_one.link = link;
+  notifier->send(short_one, recorder_.done_for("n2"));
+  ASSERT_TRUE(recorder_.wait_result("n2"));
+  notifier.reset();
+
+  const auto lines = outbox();
+  ASSERT_EQ(lines.size(), 3u) << sim_->describe();
+  EXPECT_EQ(lines[0].at("text"), alarm);
+  EXPECT_EQ(lines[1].at("text"), "一键回复：" + link);
+  EXPECT_EQ(lines[2].at("text"), "报警 " + link);
+  EXPECT_EQ(recorder_.result_count("n1"), 1u);
+}
+
 TEST_F(SmsModemTest, AMessageSentWhileTheModemIsBeingInitialisedGoesOut) {
   auto notifier = make_notifier(options());
   // Sent while the thread talks to the modem (ESC, AT, ATE0, ...): a command's wait takes the

@@ -104,6 +104,7 @@ struct Pending {
   std::string id;
   std::string address;
   std::string text;
+  std::string link;  // the one-tap link at the end of `text`, or empty
   std::function<void(const DeliveryResult&)> done;
   int attempts = 0;
   Clock::time_point due{};
@@ -564,12 +565,35 @@ struct SmsModemNotifier::Impl {
   // ------------------------------------------------------------------------------------------
   // Sending
 
+  // One SMS holds 70 UCS-2 units. A message whose one-tap link does not fit goes out as two: the
+  // alarm text first (its outcome is the notification's), then the link.
   DeliveryResult send_sms(const Pending& pending) {
     if (!is_dialable_number(pending.address)) return {false, false, "invalid phone number"};
-    const auto text = truncate_for_sms(utf8_to_utf16(pending.text));
+    const std::string suffix = " " + pending.link;
+    if (pending.link.empty() || !pending.text.ends_with(suffix) ||
+        utf8_to_utf16(pending.text).size() <= kSmsMaxUnits) {
+      return send_text(pending.address, truncate_for_sms(utf8_to_utf16(pending.text)));
+    }
+    const std::string alarm = pending.text.substr(0, pending.text.size() - suffix.size());
+    auto result = send_text(pending.address, truncate_for_sms(utf8_to_utf16(alarm)));
+    if (!result.ok) return result;
+    auto link = utf8_to_utf16("一键回复：" + pending.link);
+    if (link.size() > kSmsMaxUnits) link = utf8_to_utf16(pending.link);
+    if (link.size() > kSmsMaxUnits) {
+      log::warn("sms notification {}: link longer than one SMS, not sent", pending.id);
+      return result;
+    }
+    if (auto second = send_text(pending.address, link); !second.ok) {
+      log::warn("sms notification {}: the link SMS failed ({}); the alarm SMS went out", pending.id,
+                second.error);
+    }
+    return result;
+  }
+
+  DeliveryResult send_text(const std::string& address, const std::u16string& text) {
     if (text.empty()) return {false, false, "empty text"};
 
-    const std::string command_text = "AT+CMGS=\"" + utf8_to_ucs2_hex(pending.address) + "\"";
+    const std::string command_text = "AT+CMGS=\"" + utf8_to_ucs2_hex(address) + "\"";
     take_unsolicited_lines();
     if (!write_all(command_text + "\r", Clock::now() + options.command_timeout)) {
       disconnect("write failed");
@@ -770,7 +794,7 @@ SmsModemNotifier::~SmsModemNotifier() {
 void SmsModemNotifier::send(const Notification& notification,
                             std::function<void(const DeliveryResult&)> done) {
   Pending pending{notification.notification_id, notification.address, notification.text,
-                  std::move(done)};
+                  notification.link, std::move(done)};
   {
     std::lock_guard lock(impl_->mutex);
     if (!impl_->stopping) {
