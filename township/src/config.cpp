@@ -63,9 +63,35 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
             {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay", "console"});
   const auto storage = root["storage"];
   if (!storage) throw ConfigError(name + ": missing 'storage'");
-  only_keys(name, storage, {"path"});
-  if (!storage["path"]) fail(name, storage, "missing 'path'");
-  c.storage_path = get_string(name, storage["path"]);
+  only_keys(name, storage, {"path", "url", "backend"});
+  std::string backend;
+  if (storage["backend"]) {
+    backend = get_string(name, storage["backend"]);
+    if (backend != "sqlite" && backend != "postgresql") {
+      fail(name, storage["backend"], "backend must be sqlite or postgresql");
+    }
+  }
+  if (storage["path"] && storage["url"]) {
+    fail(name, storage, "give either 'path' (SQLite) or 'url' (PostgreSQL), not both");
+  }
+  if (storage["url"]) {
+    if (backend == "sqlite")
+      fail(name, storage["backend"], "backend sqlite takes 'path', not 'url'");
+    // The text may hold a password: error messages never quote it.
+    c.storage_url = get_string(name, storage["url"]);
+    if (!c.storage_url.starts_with("postgresql://") && !c.storage_url.starts_with("postgres://")) {
+      fail(name, storage["url"], "url must start with postgresql:// (a libpq connection URI)");
+    }
+    c.storage_postgresql = true;
+  } else if (storage["path"]) {
+    if (backend == "postgresql") {
+      fail(name, storage["backend"], "backend postgresql takes 'url', not 'path'");
+    }
+    c.storage_path = get_string(name, storage["path"]);
+    if (c.storage_path.empty()) fail(name, storage["path"], "path is empty");
+  } else {
+    fail(name, storage, backend == "postgresql" ? "missing 'url'" : "missing 'path' (or 'url')");
+  }
   if (const auto b = root["broker"]) {
     only_keys(name, b, {"url", "client_id", "username", "password"});
     if (b["url"]) c.broker.url = get_string(name, b["url"]);
@@ -141,7 +167,9 @@ TownshipConfig load_config(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   TownshipConfig c = parse_config(ss.str(), path.string());
-  if (c.storage_path.is_relative()) c.storage_path = path.parent_path() / c.storage_path;
+  if (!c.storage_postgresql && c.storage_path.is_relative()) {
+    c.storage_path = path.parent_path() / c.storage_path;
+  }
   if (!c.console.link_secret_file.empty()) {
     if (c.console.link_secret_file.is_relative()) {
       c.console.link_secret_file = path.parent_path() / c.console.link_secret_file;

@@ -1,52 +1,26 @@
 #include "homesafe/township/db.hpp"
 
-#include <sqlite3.h>
-
-#include <memory>
+#include <mutex>
 
 namespace homesafe::township {
 namespace {
 
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
-
-[[noreturn]] void fail(sqlite3* db, const std::string& what) {
-  throw DbError(what + ": " + sqlite3_errmsg(db));
+std::mutex& opener_mutex() {
+  static std::mutex m;
+  return m;
 }
 
-Stmt prepare(sqlite3* db, const std::string& sql, const std::vector<Value>& params) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) !=
-      SQLITE_OK) {
-    fail(db, "prepare");
-  }
-  Stmt stmt(raw);
-  if (static_cast<std::size_t>(sqlite3_bind_parameter_count(raw)) != params.size()) {
-    throw DbError("statement expects " + std::to_string(sqlite3_bind_parameter_count(raw)) +
-                  " parameters, got " + std::to_string(params.size()));
-  }
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const int index = static_cast<int>(i) + 1;
-    int rc = SQLITE_OK;
-    const Value& v = params[i];
-    if (std::holds_alternative<std::nullptr_t>(v)) {
-      rc = sqlite3_bind_null(raw, index);
-    } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
-      rc = sqlite3_bind_int64(raw, index, *n);
-    } else if (const auto* d = std::get_if<double>(&v)) {
-      rc = sqlite3_bind_double(raw, index, *d);
-    } else {
-      const auto& s = std::get<std::string>(v);
-      rc = sqlite3_bind_text(raw, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
-    if (rc != SQLITE_OK) fail(db, "bind");
-  }
-  return stmt;
+DbOpener& opener() {
+  static DbOpener o;
+  return o;
 }
 
 }  // namespace
+
+bool DbError::retryable() const {
+  return connection_lost || sqlstate == "40P01" || sqlstate == "40001" || sqlstate == "SQLITE_5" ||
+         sqlstate == "SQLITE_6";
+}
 
 std::string Row::text(std::size_t i) const {
   const Value& v = values_.at(i);
@@ -81,71 +55,85 @@ std::optional<std::string> Row::opt_text(std::size_t i) const {
   return text(i);
 }
 
-Db::Db(const std::filesystem::path& path) {
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw DbError("cannot open " + path.string() + ": " + why);
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+std::string StorageConfig::describe() const {
+  if (backend == Dialect::kSqlite) return "sqlite " + path.string();
+  return "postgresql " + redact_url(url);
 }
 
-Db::~Db() {
-  sqlite3_close(db_);
-}
-
-void Db::exec_script(const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string why = error ? error : "unknown error";
-    sqlite3_free(error);
-    throw DbError("exec: " + why);
-  }
-}
-
-int Db::exec(const std::string& sql, const std::vector<Value>& params) {
-  Stmt stmt = prepare(db_, sql, params);
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-  }
-  if (rc != SQLITE_DONE) fail(db_, "step");
-  return sqlite3_changes(db_);
-}
-
-std::vector<Row> Db::query(const std::string& sql, const std::vector<Value>& params) {
-  Stmt stmt = prepare(db_, sql, params);
-  std::vector<Row> rows;
-  int rc = 0;
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    const int n = sqlite3_column_count(stmt.get());
-    std::vector<Value> values;
-    values.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-      switch (sqlite3_column_type(stmt.get(), i)) {
-        case SQLITE_NULL:
-          values.emplace_back(nullptr);
-          break;
-        case SQLITE_INTEGER:
-          values.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(stmt.get(), i)));
-          break;
-        case SQLITE_FLOAT:
-          values.emplace_back(sqlite3_column_double(stmt.get(), i));
-          break;
-        default: {
-          const auto* text = sqlite3_column_text(stmt.get(), i);
-          const int size = sqlite3_column_bytes(stmt.get(), i);
-          values.emplace_back(
-              std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)));
-        }
-      }
+std::string redact_url(const std::string& url) {
+  std::string out = url;
+  // URI form: scheme://user:password@host...
+  const auto scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const auto start = scheme + 3;
+    const auto at = out.find('@', start);
+    const auto slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      const auto colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
     }
-    rows.emplace_back(std::move(values));
   }
-  if (rc != SQLITE_DONE) fail(db_, "step");
-  return rows;
+  // password=... as a URI query parameter or a key=value connection string.
+  for (std::size_t pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&' && out[pos - 1] != ' ') continue;
+    const auto value = pos + 9;
+    auto end = out.find_first_of("& ", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+std::string to_numbered_placeholders(const std::string& sql, int& count) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  count = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      // A quoted literal or identifier; a doubled quote inside it is an escaped quote.
+      const auto end = sql.find(c, i + 1);
+      const auto stop = end == std::string::npos ? sql.size() : end + 1;
+      out.append(sql, i, stop - i);
+      i = stop - 1;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const auto end = sql.find('\n', i);
+      const auto stop = end == std::string::npos ? sql.size() : end;
+      out.append(sql, i, stop - i);
+      i = stop - 1;
+    } else if (c == '?') {
+      out += '$';
+      out += std::to_string(++count);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void set_db_opener(DbOpener o) {
+  std::lock_guard lock(opener_mutex());
+  opener() = std::move(o);
+}
+
+std::unique_ptr<DbBackend> open_backend(const StorageConfig& config) {
+  DbOpener o;
+  {
+    std::lock_guard lock(opener_mutex());
+    o = opener();
+  }
+  if (o) return o(config);
+  if (config.backend == Dialect::kPostgresql) return open_postgresql(config.url);
+  return open_sqlite(config.path);
+}
+
+Db::Db(const std::filesystem::path& path) : Db(StorageConfig::sqlite(path)) {}
+
+Db::Db(const StorageConfig& config) : Db(open_backend(config)) {}
+
+Db::Db(std::unique_ptr<DbBackend> backend) : backend_(std::move(backend)) {
+  if (!backend_) throw DbError("no database backend");
 }
 
 std::optional<Row> Db::query_one(const std::string& sql, const std::vector<Value>& params) {
@@ -155,19 +143,38 @@ std::optional<Row> Db::query_one(const std::string& sql, const std::vector<Value
 }
 
 void Db::begin() {
-  exec_script("BEGIN");
+  backend_->begin();
   in_transaction_ = true;
 }
 
 void Db::commit() {
-  exec_script("COMMIT");
+  backend_->commit();
   in_transaction_ = false;
 }
 
 void Db::rollback() noexcept {
   if (!in_transaction_) return;
-  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  backend_->rollback();
   in_transaction_ = false;
+}
+
+Savepoint::Savepoint(Db& db, std::string name) : db_(db), name_(std::move(name)) {
+  db_.exec_script("SAVEPOINT " + name_);
+}
+
+Savepoint::~Savepoint() {
+  if (done_ || !db_.in_transaction()) return;
+  try {
+    db_.exec_script("ROLLBACK TO SAVEPOINT " + name_);
+    db_.exec_script("RELEASE SAVEPOINT " + name_);
+  } catch (const DbError&) {
+    // The transaction itself is broken; its owner rolls it back.
+  }
+}
+
+void Savepoint::release() {
+  db_.exec_script("RELEASE SAVEPOINT " + name_);
+  done_ = true;
 }
 
 }  // namespace homesafe::township

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
-#include <tuple>
 
 #include "homesafe/township/log.hpp"
 #include "homesafe/township/messages.hpp"
@@ -18,6 +18,26 @@ using nlohmann::json;
 struct Conflict {
   std::string reason;
 };
+// A single message was refused: its transaction is rolled back, nothing else to do.
+struct Rollback {};
+
+// A hub's `ts` further than this from our clock means its clock was wrong.
+constexpr std::int64_t kMaxClockAheadMs = 24LL * 3600'000;
+constexpr std::int64_t kMaxClockBehindMs = 400LL * 24 * 3600'000;
+// The hub spoke at `now`: its last_seen_at, which never moves back (a worker storing an older
+// message later). The statement always writes the row, so it also takes the hub's row lock first:
+// every worker then takes a hub's other rows (event keys, alerts) only while holding it, and
+// batches (sorted by hub) lock hubs in one order, so they wait for each other instead of
+// deadlocking.
+void touch_hub(Db& db, const std::string& hub, std::int64_t now) {
+  db.exec(
+      "UPDATE hubs SET last_seen_at = CASE WHEN last_seen_at IS NULL OR last_seen_at < ? THEN ? "
+      "ELSE last_seen_at END WHERE hub_id = ?",
+      {now, now, hub});
+}
+
+// Runs of a batch that failed for a retryable reason (deadlock, lost connection).
+constexpr int kBatchAttempts = 5;
 
 Value nullable_text(const json& v) {
   if (v.is_null()) return nullptr;
@@ -28,12 +48,6 @@ Value nullable_text(const json& v) {
 Value nullable_int(const json& v) {
   if (v.is_number_integer()) return v.get<std::int64_t>();
   return nullptr;
-}
-
-int state_rank(const std::string& state) {
-  if (state == "open") return 0;
-  if (state == "acknowledged") return 1;
-  return 2;
 }
 
 // The alert's household must be this one: a hub cannot touch another household's alert.
@@ -53,45 +67,30 @@ void store_alert(Db& db, const Event& e) {
       "INSERT INTO alert_history (alert_id, event_id, state, updated_at, body) VALUES (?, ?, ?, "
       "?, ?) ON CONFLICT (alert_id, event_id) DO NOTHING",
       {alert_id, e.event_id, state, updated_at, b.dump()});
-  auto current = db.query_one(
-      "SELECT updated_at, state, repeat_count FROM alerts WHERE alert_id = ?", {alert_id});
-  const std::vector<Value> values{e.household,
-                                  e.hub,
-                                  b.at("kind").get<std::string>(),
-                                  b.at("severity").get<std::string>(),
-                                  state,
-                                  nullable_text(b.at("device")),
-                                  nullable_text(b.at("location")),
-                                  nullable_text(b.at("detail")),
-                                  b.at("opened_at").get<std::int64_t>(),
-                                  updated_at,
-                                  nullable_int(b.at("acknowledged_at")),
-                                  nullable_text(b.at("acknowledged_by")),
-                                  nullable_int(b.at("resolved_at")),
-                                  nullable_text(b.at("resolved_by")),
-                                  repeat,
-                                  e.event_id,
-                                  alert_id};
-  if (!current) {
-    db.exec(
-        "INSERT INTO alerts (household_id, hub_id, kind, severity, state, device, location, "
-        "detail, opened_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, "
-        "resolved_by, repeat_count, last_event_id, alert_id, source) VALUES (?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'hub')",
-        values);
-    return;
-  }
-  // Keep the newest state: an older update arriving late changes only the history.
-  const auto stored =
-      std::make_tuple(current->integer(0), state_rank(current->text(1)), current->integer(2));
-  const auto incoming = std::make_tuple(updated_at, state_rank(state), repeat);
-  if (incoming <= stored) return;
+  // Keep the newest state: an older update arriving late (another worker, a resend) changes only
+  // the history. One statement, so two workers storing updates of one alert at the same time
+  // cannot both win: the row lock orders them and the WHERE is checked against the stored row.
   db.exec(
-      "UPDATE alerts SET household_id = ?, hub_id = ?, kind = ?, severity = ?, state = ?, "
-      "device = ?, location = ?, detail = ?, opened_at = ?, updated_at = ?, acknowledged_at = ?, "
-      "acknowledged_by = ?, resolved_at = ?, resolved_by = ?, repeat_count = ?, last_event_id = "
-      "? WHERE alert_id = ?",
-      values);
+      "INSERT INTO alerts (household_id, hub_id, kind, severity, state, device, location, detail, "
+      "opened_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, "
+      "repeat_count, last_event_id, alert_id, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?, ?, ?, ?, ?, 'hub') ON CONFLICT (alert_id) DO UPDATE SET household_id = "
+      "excluded.household_id, hub_id = excluded.hub_id, kind = excluded.kind, severity = "
+      "excluded.severity, state = excluded.state, device = excluded.device, location = "
+      "excluded.location, detail = excluded.detail, opened_at = excluded.opened_at, updated_at = "
+      "excluded.updated_at, acknowledged_at = excluded.acknowledged_at, acknowledged_by = "
+      "excluded.acknowledged_by, resolved_at = excluded.resolved_at, resolved_by = "
+      "excluded.resolved_by, repeat_count = excluded.repeat_count, last_event_id = "
+      "excluded.last_event_id WHERE (excluded.updated_at, CASE excluded.state WHEN 'open' THEN 0 "
+      "WHEN 'acknowledged' THEN 1 ELSE 2 END, excluded.repeat_count) > (alerts.updated_at, CASE "
+      "alerts.state WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, "
+      "alerts.repeat_count)",
+      {e.household, e.hub, b.at("kind").get<std::string>(), b.at("severity").get<std::string>(),
+       state, nullable_text(b.at("device")), nullable_text(b.at("location")),
+       nullable_text(b.at("detail")), b.at("opened_at").get<std::int64_t>(), updated_at,
+       nullable_int(b.at("acknowledged_at")), nullable_text(b.at("acknowledged_by")),
+       nullable_int(b.at("resolved_at")), nullable_text(b.at("resolved_by")), repeat, e.event_id,
+       alert_id});
 }
 
 void store_alert_event(Db& db, const Event& e) {
@@ -133,12 +132,16 @@ void store_device_health(Db& db, const Event& e) {
 void store_daily_summary(Db& db, const Event& e, std::int64_t now) {
   const json& b = e.body;
   const std::string date = b.at("date").get<std::string>();
-  db.exec(
-      "INSERT INTO daily_summaries (household_id, summary_date, event_id, body) VALUES (?, ?, ?, "
-      "?) ON CONFLICT (household_id, summary_date) DO UPDATE SET event_id = excluded.event_id, "
-      "body = excluded.body",
-      {e.household, date, e.event_id, b.dump()});
-  // One 远程监测 visit record per household and day; a re-sent summary refreshes it.
+  // A re-sent day replaces the stored one only when it is newer (hub time, then sequence): with
+  // several workers an older summary may be stored after a newer one.
+  const int changed = db.exec(
+      "INSERT INTO daily_summaries (household_id, summary_date, event_id, body, ts, seq) VALUES "
+      "(?, ?, ?, ?, ?, ?) ON CONFLICT (household_id, summary_date) DO UPDATE SET event_id = "
+      "excluded.event_id, body = excluded.body, ts = excluded.ts, seq = excluded.seq WHERE "
+      "(excluded.ts, excluded.seq) > (daily_summaries.ts, daily_summaries.seq)",
+      {e.household, date, e.event_id, b.dump(), e.ts, e.seq});
+  if (changed == 0) return;
+  // One 远程监测 visit record per household and day; a newer summary refreshes it.
   const std::string visit_id = "remote-" + e.household + "-" + date;
   db.exec(
       "INSERT INTO visits (visit_id, household_id, visit_type, visit_date, visited_at, visitor, "
@@ -215,120 +218,259 @@ IngestResult Ingest::reject(const std::string& topic, std::string reason) {
   return r;
 }
 
-void Ingest::hub_spoke(const std::string& hub, const std::string& household, std::int64_t now) {
+void Ingest::hub_spoke(const std::string& hub, const std::string& household, std::int64_t now,
+                       Pending& p) {
   Db& db = store_.db();
-  db.exec("UPDATE hubs SET last_seen_at = ? WHERE hub_id = ?", {now, hub});
   auto open = db.query(
       "SELECT alert_id FROM alerts WHERE household_id = ? AND kind = 'hub_silent' "
       "AND source = 'township' AND state <> 'resolved'",
       {household});
   for (const auto& row : open) {
     const std::string alert_id = row.text(0);
-    db.exec(
+    // Only the transaction that resolves it writes the handling record (two workers may race).
+    const int changed = db.exec(
         "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = 'system', "
-        "updated_at = ? WHERE alert_id = ?",
+        "updated_at = ? WHERE alert_id = ? AND state <> 'resolved'",
         {now, now, alert_id});
+    if (changed == 0) continue;
     db.exec(
         "INSERT INTO handling_records (record_id, alert_id, household_id, event, at, by_whom, "
         "channel, note, source) VALUES (?, ?, ?, 'condition_cleared', ?, 'system', 'township', "
         "?, 'township')",
         {random_id(), alert_id, household, now, "hub " + hub + " spoke again"});
-    changes_.alerts.insert(alert_id);
-    changes_.health.insert(household);
-    log_info(fmt::format("hub {} spoke again: {} resolved", hub, alert_id));
+    p.changes.alerts.insert(alert_id);
+    p.changes.health.insert(household);
+    p.log = fmt::format("hub {} spoke again: {} resolved", hub, alert_id);
   }
 }
 
 IngestResult Ingest::handle(const std::string& topic, const std::string& payload) {
-  const auto parsed_topic = parse_uplink_topic(topic);
-  if (!parsed_topic) return reject(topic, "unknown topic");
+  auto batch = handle_batch({IngestMessage{topic, payload}});
+  return std::move(batch.results.front());
+}
+
+Ingest::Pending Ingest::process(const IngestMessage& m, std::int64_t now) {
+  Pending p;
+  p.outcome = IngestOutcome::kRejected;
+  const auto parsed_topic = parse_uplink_topic(m.topic);
+  if (!parsed_topic) {
+    p.reason = "unknown topic";
+    return p;
+  }
   const std::string& hub = parsed_topic->hub;
+  p.hub = hub;
   Db& db = store_.db();
-  const std::int64_t now = clock_.now_ms();
 
   // The registry's view of this hub: which household it serves.
   auto registered = db.query_one("SELECT household_id FROM households WHERE hub_id = ?", {hub});
 
   if (parsed_topic->kind == UplinkKind::kStatus) {
-    auto status = parse_status(payload);
-    if (!status) return reject(topic, "status must be online or offline");
-    if (!registered) return reject(topic, "hub not in registry");
-    Transaction tx(db);
+    auto status = parse_status(m.payload);
+    if (!status) {
+      p.reason = "status must be online or offline";
+      return p;
+    }
+    if (!registered) {
+      p.reason = "hub not in registry";
+      return p;
+    }
     const std::string& s = *status;
-    db.exec("UPDATE hubs SET status = ?, status_at = ? WHERE hub_id = ?", {s, now, hub});
-    if (s == "online") hub_spoke(hub, registered->text(0), now);
-    tx.commit();
-    changes_.health.insert(registered->text(0));
-    return {IngestOutcome::kAccepted, {}, std::nullopt};
+    touch_hub(db, hub, now);
+    db.exec(
+        "UPDATE hubs SET status = ?, status_at = ? WHERE hub_id = ? AND (status_at IS NULL OR "
+        "status_at <= ?)",
+        {s, now, hub, now});
+    if (s == "online") hub_spoke(hub, registered->text(0), now, p);
+    p.changes.health.insert(registered->text(0));
+    p.outcome = IngestOutcome::kAccepted;
+    return p;
   }
 
   if (parsed_topic->kind == UplinkKind::kHeartbeat) {
-    auto parsed = parse_heartbeat(payload);
-    if (auto* why = std::get_if<std::string>(&parsed)) return reject(topic, *why);
+    auto parsed = parse_heartbeat(m.payload);
+    if (auto* why = std::get_if<std::string>(&parsed)) {
+      p.reason = *why;
+      return p;
+    }
     const Heartbeat& h = std::get<Heartbeat>(parsed);
-    if (h.hub != hub) return reject(topic, "payload hub differs from topic hub");
-    if (!registered) return reject(topic, "hub not in registry");
-    if (registered->text(0) != h.household) return reject(topic, "household is not the hub's");
-    Transaction tx(db);
-    db.exec("UPDATE hubs SET last_heartbeat_at = ?, last_heartbeat = ? WHERE hub_id = ?",
-            {now, h.raw.dump(), hub});
-    hub_spoke(hub, h.household, now);
-    tx.commit();
-    return {IngestOutcome::kAccepted, {}, std::nullopt};
+    if (h.hub != hub) {
+      p.reason = "payload hub differs from topic hub";
+      return p;
+    }
+    if (!registered) {
+      p.reason = "hub not in registry";
+      return p;
+    }
+    if (registered->text(0) != h.household) {
+      p.reason = "household is not the hub's";
+      return p;
+    }
+    touch_hub(db, hub, now);
+    db.exec(
+        "UPDATE hubs SET last_heartbeat_at = ?, last_heartbeat = ? WHERE hub_id = ? AND "
+        "(last_heartbeat_at IS NULL OR last_heartbeat_at <= ?)",
+        {now, h.raw.dump(), hub, now});
+    hub_spoke(hub, h.household, now, p);
+    p.outcome = IngestOutcome::kAccepted;
+    return p;
   }
 
-  auto parsed = parse_event(payload);
-  if (auto* why = std::get_if<std::string>(&parsed)) return reject(topic, *why);
+  auto parsed = parse_event(m.payload);
+  if (auto* why = std::get_if<std::string>(&parsed)) {
+    p.reason = *why;
+    return p;
+  }
   const Event& e = std::get<Event>(parsed);
-  if (e.hub != hub) return reject(topic, "payload hub differs from topic hub");
-  if (!registered) return reject(topic, "hub not in registry");
-  if (registered->text(0) != e.household) return reject(topic, "household is not the hub's");
+  if (e.hub != hub) {
+    p.reason = "payload hub differs from topic hub";
+    return p;
+  }
+  if (!registered) {
+    p.reason = "hub not in registry";
+    return p;
+  }
+  if (registered->text(0) != e.household) {
+    p.reason = "household is not the hub's";
+    return p;
+  }
+  p.event_id = e.event_id;
+  touch_hub(db, hub, now);
+  // The key the hub assigned, (hub, event_id), decides: a repeated event changes nothing else.
+  const int inserted = db.exec(
+      "INSERT INTO event_keys (hub_id, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT "
+      "(hub_id, event_id) DO NOTHING",
+      {e.hub, e.event_id, now});
+  if (inserted == 0) {
+    p.outcome = IngestOutcome::kDuplicate;
+    hub_spoke(hub, e.household, now, p);
+    return p;
+  }
+  // Partitions follow received_at (our clock). The hub's `ts` is kept as sent; one far from our
+  // clock is stored as not synced (docs/township.md, "Storage").
+  const bool plausible = e.ts >= now - kMaxClockBehindMs && e.ts <= now + kMaxClockAheadMs;
+  db.exec(
+      "INSERT INTO events (event_id, hub_id, household_id, seq, type, priority, ts, "
+      "clock_synced, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {e.event_id, e.hub, e.household, e.seq, e.type, std::int64_t{e.priority}, e.ts,
+       std::int64_t{e.clock_synced && plausible ? 1 : 0}, e.body.dump(), now});
+  if (e.type == "alert") {
+    store_alert(db, e);
+  } else if (e.type == "alert_event") {
+    store_alert_event(db, e);
+  } else if (e.type == "notification") {
+    store_notification(db, e);
+  } else if (e.type == "device_health") {
+    store_device_health(db, e);
+  } else if (e.type == "daily_summary") {
+    store_daily_summary(db, e, now);
+  } else if (e.type == "command_result") {
+    store_command_result(db, e, now);
+  } else if (e.type == "relay") {
+    store_relay(db, e, now);
+  }
+  hub_spoke(hub, e.household, now, p);
+  p.outcome = IngestOutcome::kStored;
+  if (e.body.contains("alert_id") && e.body["alert_id"].is_string()) {
+    p.changes.alerts.insert(e.body["alert_id"].get<std::string>());
+  }
+  if (e.type == "device_health" || e.type == "daily_summary") p.changes.health.insert(e.household);
+  return p;
+}
 
-  IngestOutcome outcome = IngestOutcome::kStored;
-  try {
-    Transaction tx(db);
-    const int inserted = db.exec(
-        "INSERT INTO events (event_id, hub_id, household_id, seq, type, priority, ts, "
-        "clock_synced, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-        "(event_id) DO NOTHING",
-        {e.event_id, e.hub, e.household, e.seq, e.type, std::int64_t{e.priority}, e.ts,
-         std::int64_t{e.clock_synced ? 1 : 0}, e.body.dump(), now});
-    if (inserted == 0) {
-      outcome = IngestOutcome::kDuplicate;
-    } else if (e.type == "alert") {
-      store_alert(db, e);
-    } else if (e.type == "alert_event") {
-      store_alert_event(db, e);
-    } else if (e.type == "notification") {
-      store_notification(db, e);
-    } else if (e.type == "device_health") {
-      store_device_health(db, e);
-    } else if (e.type == "daily_summary") {
-      store_daily_summary(db, e, now);
-    } else if (e.type == "command_result") {
-      store_command_result(db, e, now);
-    } else if (e.type == "relay") {
-      store_relay(db, e, now);
+IngestBatchResult Ingest::handle_batch(const std::vector<IngestMessage>& messages) {
+  IngestBatchResult out;
+  if (messages.empty()) return out;
+  Db& db = store_.db();
+  const std::int64_t now = clock_.now_ms();
+  store_.prepare_events(now);
+  // Rows are locked in one order by every worker (by hub, then event id), so two batches that
+  // overlap wait for each other instead of deadlocking.
+  std::vector<std::size_t> order(messages.size());
+  std::vector<std::pair<std::string, std::string>> keys;
+  keys.reserve(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    order[i] = i;
+    const auto topic = parse_uplink_topic(messages[i].topic);
+    std::string event_id;
+    if (topic && topic->kind == UplinkKind::kEvent) {
+      try {
+        event_id = json::parse(messages[i].payload).value("event_id", "");
+      } catch (const std::exception&) {
+      }
     }
-    hub_spoke(hub, e.household, now);
-    tx.commit();
-  } catch (const Conflict& c) {
-    return reject(topic, c.reason);
+    keys.emplace_back(topic ? topic->hub : std::string(), std::move(event_id));
   }
-  if (outcome == IngestOutcome::kStored) {
-    ++stored_total_;
-    if (e.body.contains("alert_id") && e.body["alert_id"].is_string()) {
-      changes_.alerts.insert(e.body["alert_id"].get<std::string>());
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  std::vector<Pending> pending;
+  for (int attempt = 1;; ++attempt) {
+    pending.assign(messages.size(), Pending{});
+    try {
+      Transaction tx(db);
+      for (const std::size_t i : order) {
+        // A refused message leaves nothing behind; in a batch only its own work is undone.
+        std::optional<Savepoint> sp;
+        if (messages.size() > 1) sp.emplace(db, "message");
+        try {
+          pending[i] = process(messages[i], now);
+          if (sp) sp->release();
+        } catch (const Conflict& c) {
+          Pending p;
+          p.outcome = IngestOutcome::kRejected;
+          p.reason = c.reason;
+          pending[i] = std::move(p);
+          if (!sp) throw Rollback{};
+        } catch (const DbError& e) {
+          // One message the database refuses must not block the others of its batch forever.
+          if (!sp || e.retryable()) throw;
+          Pending p;
+          p.outcome = IngestOutcome::kRejected;
+          p.reason = std::string("database error: ") + e.what();
+          pending[i] = std::move(p);
+        }
+      }
+      tx.commit();
+      break;
+    } catch (const Rollback&) {
+      break;  // the one message was refused; its transaction is rolled back
+    } catch (const DbError& e) {
+      // Deadlock, serialization failure, busy database or a lost connection: nothing was
+      // committed, so the whole batch runs again; past the attempts the caller acks nothing.
+      if (!e.retryable() || attempt >= kBatchAttempts) throw;
+      log_warn(fmt::format("ingest: batch of {} failed ({}), attempt {} of {}", messages.size(),
+                           e.what(), attempt, kBatchAttempts));
     }
-    if (e.type == "device_health" || e.type == "daily_summary") changes_.health.insert(e.household);
-  } else {
-    ++duplicate_total_;
   }
-  IngestResult r;
-  r.outcome = outcome;
-  r.ack = Outgoing{"homesafe-down/" + hub + "/ack",
-                   json{{"v", 1}, {"acked", json::array({e.event_id})}}.dump()};
-  return r;
+
+  // Committed: count, log, collect the live feed's changes and the acks (one per hub).
+  std::map<std::string, json> acks;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    Pending& p = pending[i];
+    IngestResult r;
+    r.outcome = p.outcome;
+    if (p.outcome == IngestOutcome::kRejected) {
+      r = reject(messages[i].topic, std::move(p.reason));
+      out.results.push_back(std::move(r));
+      continue;
+    }
+    if (!p.log.empty()) log_info(p.log);
+    changes_.merge(std::move(p.changes));
+    if (p.outcome == IngestOutcome::kStored) ++stored_total_;
+    if (p.outcome == IngestOutcome::kDuplicate) ++duplicate_total_;
+    if (!p.event_id.empty()) {
+      r.ack = Outgoing{"homesafe-down/" + p.hub + "/ack",
+                       json{{"v", 1}, {"acked", json::array({p.event_id})}}.dump()};
+      auto& list = acks[p.hub];
+      if (list.is_null()) list = json::array();
+      list.push_back(p.event_id);
+    }
+    out.results.push_back(std::move(r));
+  }
+  for (auto& [hub, list] : acks) {
+    out.acks.push_back(
+        Outgoing{"homesafe-down/" + hub + "/ack", json{{"v", 1}, {"acked", list}}.dump()});
+  }
+  return out;
 }
 
 std::vector<std::string> Ingest::check_silence() {

@@ -29,7 +29,9 @@ const std::vector<std::string> kFilters{"homesafe-up/+/event", "homesafe-up/+/he
 }  // namespace
 
 int run_service(const TownshipConfig& config) {
-  Store store(config.storage_path);
+  Store store(config.storage());
+  log_info(fmt::format("storage: {}, schema version {}", config.storage().describe(),
+                       store.schema_version()));
   SystemClock clock;
   Ingest ingest(store, clock,
                 IngestOptions{config.silence_allowance_ms(), config.utc_offset_minutes});

@@ -2,17 +2,89 @@
 
 #include <openssl/rand.h>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <nlohmann/json.hpp>
+
+#include "homesafe/township/clock.hpp"
 
 namespace homesafe::township {
 namespace {
 
+// Arbitrary, fixed: the advisory lock key that serialises migrations on PostgreSQL.
+constexpr std::int64_t kMigrationLock = 0x686f6d6573616665;  // "homesafe"
+constexpr std::int64_t kPartitionLock = kMigrationLock + 1;
+
+// One forward migration: `common` on both backends, then the backend's own part (if any).
+struct Migration {
+  const char* common;
+  const char* sqlite = nullptr;
+  const char* postgresql = nullptr;
+  void (*postgresql_step)(Db&) = nullptr;  // what needs more than a script
+};
+
+// The UTC month holding `ms`: [start, end) in Unix ms and its partition's name events_YYYYMM.
+struct Month {
+  std::int64_t start_ms;
+  std::int64_t end_ms;
+  std::string name;
+};
+
+Month month_of(std::int64_t ms) {
+  const std::string date = local_date(ms, 0);
+  const int year = std::stoi(date.substr(0, 4));
+  const int month = std::stoi(date.substr(5, 2));
+  return {local_midnight_ms(year, month, 1, 0),
+          local_midnight_ms(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1, 0),
+          "events_" + date.substr(0, 4) + date.substr(5, 2)};
+}
+
+void create_event_partition(Db& db, const Month& m) {
+  db.exec_script(
+      fmt::format("CREATE TABLE IF NOT EXISTS {} PARTITION OF events FOR VALUES FROM ({}) TO ({})",
+                  m.name, m.start_ms, m.end_ms));
+}
+
+// 4 (PostgreSQL): `events` becomes a table partitioned by month of received_at (our clock, never
+// the hub's), with the rows it had.
+void partition_events(Db& db) {
+  db.exec_script(R"sql(
+ALTER TABLE events RENAME TO events_v3;
+ALTER INDEX events_household RENAME TO events_v3_household;
+ALTER TABLE events_v3 RENAME CONSTRAINT events_pkey TO events_v3_pkey;
+CREATE TABLE events (
+  event_id     TEXT NOT NULL,
+  hub_id       TEXT NOT NULL,
+  household_id TEXT NOT NULL,
+  seq          BIGINT NOT NULL,
+  type         TEXT NOT NULL,
+  priority     INTEGER NOT NULL,
+  ts           BIGINT NOT NULL,
+  clock_synced INTEGER NOT NULL,
+  body         TEXT NOT NULL,
+  received_at  BIGINT NOT NULL,
+  PRIMARY KEY (event_id, received_at)
+) PARTITION BY RANGE (received_at);
+CREATE INDEX events_household ON events (household_id, ts);
+)sql");
+  auto range = db.query_one("SELECT MIN(received_at), MAX(received_at) FROM events_v3");
+  if (range && !range->is_null(0)) {
+    for (std::int64_t at = range->integer(0); at <= range->integer(1);) {
+      const Month m = month_of(at);
+      create_event_partition(db, m);
+      at = m.end_ms;
+    }
+  }
+  db.exec_script("INSERT INTO events SELECT * FROM events_v3; DROP TABLE events_v3;");
+}
+
 // Forward migrations: entry i moves the schema from version i to i+1. Never edit a shipped entry;
-// append a new one. Portable SQL only: TEXT/BIGINT/INTEGER columns, explicit ids (no
-// AUTOINCREMENT/SERIAL), times as Unix milliseconds, no SQLite-only syntax.
-constexpr std::array<const char*, 3> kMigrations{
-    R"sql(
+// append a new one. Portable SQL in `common`: TEXT/BIGINT/INTEGER columns, explicit ids (no
+// AUTOINCREMENT/SERIAL), times as Unix milliseconds, no SQLite-only syntax. What only one backend
+// can do (PostgreSQL's partitioning) goes in its own part.
+constexpr std::array<Migration, 4> kMigrations{
+    Migration{R"sql(
 CREATE TABLE hubs (
   hub_id            TEXT PRIMARY KEY,
   household_id      TEXT NOT NULL,
@@ -183,9 +255,9 @@ CREATE TABLE audit_log (
   detail   TEXT NOT NULL
 );
 CREATE INDEX audit_at ON audit_log (at);
-)sql",
+)sql"},
     // 2: spot-check draws (抽查) and when a resident was last (re-)assessed.
-    R"sql(
+    Migration{R"sql(
 ALTER TABLE households ADD COLUMN assessed_at BIGINT;
 UPDATE households SET assessed_at = created_at;
 CREATE TABLE spot_checks (
@@ -199,9 +271,9 @@ CREATE TABLE spot_checks (
   population   TEXT NOT NULL,
   selected     TEXT NOT NULL
 );
-)sql",
+)sql"},
     // 3: notifications the hubs asked the township to relay (docs/township.md, "Relay").
-    R"sql(
+    Migration{R"sql(
 CREATE TABLE relays (
   household_id    TEXT NOT NULL,
   notification_id TEXT NOT NULL,
@@ -225,7 +297,27 @@ CREATE TABLE relays (
 );
 CREATE INDEX relays_state ON relays (state, created_at);
 CREATE INDEX relays_alert ON relays (alert_id);
-)sql"};
+)sql"},
+    // 4: county scale (issue #10). Events are keyed by what the hub assigned, (hub, event_id), in
+    // `event_keys`: the idempotency gate, also when `events` is partitioned. Daily summaries keep
+    // the hub time and sequence of the event they came from, so an older one stored later (another
+    // worker) does not replace a newer one. PostgreSQL partitions `events` by month.
+    Migration{R"sql(
+CREATE TABLE event_keys (
+  hub_id      TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  PRIMARY KEY (hub_id, event_id)
+);
+INSERT INTO event_keys (hub_id, event_id, received_at)
+  SELECT hub_id, event_id, received_at FROM events;
+ALTER TABLE daily_summaries ADD COLUMN ts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE daily_summaries ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+UPDATE daily_summaries SET
+  ts = COALESCE((SELECT e.ts FROM events e WHERE e.event_id = daily_summaries.event_id), 0),
+  seq = COALESCE((SELECT e.seq FROM events e WHERE e.event_id = daily_summaries.event_id), 0);
+)sql",
+              nullptr, nullptr, &partition_events}};
 
 }  // namespace
 
@@ -249,7 +341,9 @@ bool valid_id(const std::string& id) {
   return true;
 }
 
-Store::Store(const std::filesystem::path& path) : db_(path) {
+Store::Store(const std::filesystem::path& path) : Store(StorageConfig::sqlite(path)) {}
+
+Store::Store(const StorageConfig& config) : db_(config) {
   migrate();
 }
 
@@ -259,20 +353,50 @@ int Store::schema_version() {
 }
 
 void Store::migrate() {
-  db_.exec_script(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT "
-      "NOT NULL)");
-  const int current = schema_version();
-  if (current > static_cast<int>(kMigrations.size())) {
-    throw DbError("database schema version " + std::to_string(current) +
-                  " is newer than this program knows");
-  }
-  for (int v = current; v < static_cast<int>(kMigrations.size()); ++v) {
+  const bool pg = db_.dialect() == Dialect::kPostgresql;
+  // Several processes (ingest workers, API) may start together on one PostgreSQL database: each
+  // step runs under a transaction-scoped advisory lock and re-reads the version inside it.
+  auto lock = [&] {
+    if (pg) db_.query("SELECT pg_advisory_xact_lock(?)", {kMigrationLock});
+  };
+  {
     Transaction tx(db_);
-    db_.exec_script(kMigrations[static_cast<std::size_t>(v)]);
-    db_.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-             {std::int64_t{v + 1}, std::int64_t{0}});
+    lock();
+    db_.exec_script(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at "
+        "BIGINT NOT NULL)");
     tx.commit();
+  }
+  for (;;) {
+    Transaction tx(db_);
+    lock();
+    const int current = schema_version();
+    if (current > static_cast<int>(kMigrations.size())) {
+      throw DbError("database schema version " + std::to_string(current) +
+                    " is newer than this program knows");
+    }
+    if (current == static_cast<int>(kMigrations.size())) break;
+    const Migration& m = kMigrations[static_cast<std::size_t>(current)];
+    if (m.common) db_.exec_script(m.common);
+    if (const char* own = pg ? m.postgresql : m.sqlite) db_.exec_script(own);
+    if (pg && m.postgresql_step) m.postgresql_step(db_);
+    db_.exec("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+             {std::int64_t{current + 1}, std::int64_t{0}});
+    tx.commit();
+  }
+}
+
+void Store::prepare_events(std::int64_t now_ms) {
+  if (db_.dialect() != Dialect::kPostgresql || db_.in_transaction()) return;
+  // This month's partition and the next one, each created once (by whichever process is first).
+  const Month current = month_of(now_ms);
+  for (const Month& m : {current, month_of(current.end_ms)}) {
+    if (partitions_.contains(m.name)) continue;
+    Transaction tx(db_);
+    db_.query("SELECT pg_advisory_xact_lock(?)", {kPartitionLock});
+    create_event_partition(db_, m);
+    tx.commit();
+    partitions_.insert(m.name);
   }
 }
 

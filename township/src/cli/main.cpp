@@ -80,7 +80,7 @@ int run_command(const std::string& command, const Args& args) {
       std::fprintf(stderr, "cannot read %s\n", args.positional[0].c_str());
       return 1;
     }
-    Store store(config.storage_path);
+    Store store(config.storage());
     try {
       const int n = import_households(store, read_all(in), clock.now_ms());
       store.audit(clock.now_ms(), "cli", "import", "households", {}, fmt::format("{} rows", n));
@@ -93,7 +93,7 @@ int run_command(const std::string& command, const Args& args) {
     }
   }
   if (command == "export-households") {
-    Store store(config.storage_path);
+    Store store(config.storage());
     const std::string csv = export_households(store);
     store.audit(clock.now_ms(), "cli", "export", "households", {});
     if (args.positional.empty()) {
@@ -110,7 +110,7 @@ int run_command(const std::string& command, const Args& args) {
   }
   if (command == "hub-credentials") {
     if (!args.options.contains("out")) return usage();
-    Store store(config.storage_path);
+    Store store(config.storage());
     try {
       const auto r = write_hub_credentials(store, config.broker.username, config.broker.password,
                                            args.options.at("out"), "mosquitto_passwd",
@@ -156,7 +156,7 @@ int run_command(const std::string& command, const Args& args) {
       std::fputs("the password (first line of stdin) must have at least 10 characters\n", stderr);
       return 2;
     }
-    Store store(config.storage_path);
+    Store store(config.storage());
     add_user(store, username, *role, args.options.at("scope"), password, clock.now_ms());
     store.audit(clock.now_ms(), "cli", "add_user", "user", {}, username);
     std::printf("user %s saved\n", username.c_str());

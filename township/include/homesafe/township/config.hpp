@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "homesafe/township/db.hpp"
+
 namespace homesafe::township {
 
 struct ConfigError : std::runtime_error {
@@ -14,7 +16,10 @@ struct ConfigError : std::runtime_error {
 };
 
 struct TownshipConfig {
-  std::filesystem::path storage_path;
+  // storage: {path: FILE} (SQLite, the default) or {url: postgresql://...} (PostgreSQL).
+  std::filesystem::path storage_path;  // SQLite only
+  std::string storage_url;             // PostgreSQL only; may hold a password: never logged
+  bool storage_postgresql = false;
   struct {
     std::string url = "tcp://127.0.0.1:1883";
     std::string client_id = "homesafe-township";
@@ -52,6 +57,12 @@ struct TownshipConfig {
     std::string link_secret;  // read from link_secret_file by load_config()
   } console;
   int utc_offset_minutes = 480;
+
+  // The database to open (Store(config.storage())).
+  StorageConfig storage() const {
+    return storage_postgresql ? StorageConfig::postgresql(storage_url)
+                              : StorageConfig::sqlite(storage_path);
+  }
 
   std::int64_t silence_allowance_ms() const {
     return (silence.heartbeat_s * silence.missed + silence.grace_s) * 1000;

@@ -1,23 +1,33 @@
 #pragma once
-// A thin SQLite connection: statements with positional `?` parameters, rows of values. The SQL
-// the service writes stays within what PostgreSQL also accepts (a PostgreSQL backend would
-// rewrite `?` to `$n`); see docs/township.md.
+// The township database connection: statements with positional `?` parameters, rows of values,
+// transactions. One interface (DbBackend), two implementations: SQLite (sqlite_db.cpp, the
+// embedded default) and PostgreSQL through libpq (pg_db.cpp, county scale). `Db` is the handle
+// the rest of the service uses; it forwards to the backend. The SQL the service writes stays
+// within what both accept (docs/township.md, "Storage").
 
 #include <cstdint>
 #include <filesystem>
-#include <initializer_list>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
 
-struct sqlite3;
-
 namespace homesafe::township {
 
 struct DbError : std::runtime_error {
   using std::runtime_error::runtime_error;
+  DbError(const std::string& what, std::string state, bool lost = false)
+      : std::runtime_error(what), sqlstate(std::move(state)), connection_lost(lost) {}
+  // PostgreSQL's SQLSTATE ("40P01" deadlock, "23505" unique violation, ...); SQLite: "SQLITE_n".
+  std::string sqlstate;
+  // The connection broke (server restarted, connection terminated): it is re-opened on next use.
+  bool connection_lost = false;
+  // Worth running the whole transaction again: deadlock, serialization failure, busy database,
+  // lost connection.
+  bool retryable() const;
 };
 
 using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
@@ -39,19 +49,82 @@ class Row {
   std::vector<Value> values_;
 };
 
+enum class Dialect { kSqlite, kPostgresql };
+
+// Which database: `storage:` in the service config (docs/township.md).
+struct StorageConfig {
+  Dialect backend = Dialect::kSqlite;
+  std::filesystem::path path;  // SQLite file
+  // PostgreSQL: a libpq connection URI (postgresql://USER@HOST:PORT/DB?...). It may hold a
+  // password: never log it, log redact_url(url).
+  std::string url;
+
+  static StorageConfig sqlite(std::filesystem::path path) {
+    StorageConfig c;
+    c.path = std::move(path);
+    return c;
+  }
+  static StorageConfig postgresql(std::string url) {
+    StorageConfig c;
+    c.backend = Dialect::kPostgresql;
+    c.url = std::move(url);
+    return c;
+  }
+  // "sqlite FILE" or "postgresql URL-without-password": for logs.
+  std::string describe() const;
+};
+
+// A connection URI with its password (user:PASSWORD@, password=...) replaced by "***".
+std::string redact_url(const std::string& url);
+// `?` placeholders outside quoted literals, identifiers and comments → `$1`, `$2`, ...; sets
+// `count` to the number of placeholders.
+std::string to_numbered_placeholders(const std::string& sql, int& count);
+
+// One database connection. Implementations throw DbError for every failure.
+class DbBackend {
+ public:
+  virtual ~DbBackend() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one or more statements without parameters.
+  virtual void exec_script(const std::string& sql) = 0;
+  // Runs one statement; returns the number of rows changed (0 for a conflict that did nothing).
+  virtual int exec(const std::string& sql, const std::vector<Value>& params) = 0;
+  virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) = 0;
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+};
+
+std::unique_ptr<DbBackend> open_sqlite(const std::filesystem::path& path);
+std::unique_ptr<DbBackend> open_postgresql(const std::string& url);
+
+// Opens what `config` names, through the opener installed with set_db_opener() if any.
+std::unique_ptr<DbBackend> open_backend(const StorageConfig& config);
+// Replaces how open_backend() opens databases, process-wide (empty: the default). For the test
+// suite, which runs the same tests on PostgreSQL by mapping each SQLite path to a database
+// schema (tests/township/backend_environment.cpp). Not for production use.
+using DbOpener = std::function<std::unique_ptr<DbBackend>(const StorageConfig&)>;
+void set_db_opener(DbOpener opener);
+
 class Db {
  public:
-  // Opens (creates) the database; WAL journal, synchronous=FULL, foreign keys on.
+  // SQLite: opens (creates) the file; WAL journal, synchronous=FULL, foreign keys on.
   explicit Db(const std::filesystem::path& path);
-  ~Db();
+  explicit Db(const StorageConfig& config);
+  explicit Db(std::unique_ptr<DbBackend> backend);
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // Runs one or more statements without parameters.
-  void exec_script(const std::string& sql);
-  // Runs one statement; returns the number of rows changed.
-  int exec(const std::string& sql, const std::vector<Value>& params = {});
-  std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {});
+  Dialect dialect() const { return backend_->dialect(); }
+  DbBackend& backend() { return *backend_; }
+
+  void exec_script(const std::string& sql) { backend_->exec_script(sql); }
+  int exec(const std::string& sql, const std::vector<Value>& params = {}) {
+    return backend_->exec(sql, params);
+  }
+  std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) {
+    return backend_->query(sql, params);
+  }
   std::optional<Row> query_one(const std::string& sql, const std::vector<Value>& params = {});
 
   void begin();
@@ -60,7 +133,7 @@ class Db {
   bool in_transaction() const { return in_transaction_; }
 
  private:
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<DbBackend> backend_;
   bool in_transaction_ = false;
 };
 
@@ -80,6 +153,22 @@ class Transaction {
 
  private:
   Db& db_;
+  bool done_ = false;
+};
+
+// A savepoint inside a transaction: release() keeps its work, destruction before that undoes it
+// (and only it). SQL `SAVEPOINT`, the same on both backends.
+class Savepoint {
+ public:
+  Savepoint(Db& db, std::string name);
+  ~Savepoint();
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  void release();
+
+ private:
+  Db& db_;
+  std::string name_;
   bool done_ = false;
 };
 

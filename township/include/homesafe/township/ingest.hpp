@@ -48,6 +48,16 @@ struct IngestResult {
   std::optional<Outgoing> ack;  // publish (QoS 1) after handle() returned
 };
 
+struct IngestMessage {
+  std::string topic;
+  std::string payload;
+};
+
+struct IngestBatchResult {
+  std::vector<IngestResult> results;  // one per message, in order (each with its own ack)
+  std::vector<Outgoing> acks;         // the same acks grouped: one message per hub
+};
+
 class Ingest {
  public:
   Ingest(Store& store, const Clock& clock, IngestOptions options = {});
@@ -55,6 +65,11 @@ class Ingest {
   // Handles one message from the township broker. Never throws for bad input; a database error
   // propagates (the message is then not acknowledged and the hub sends it again).
   IngestResult handle(const std::string& topic, const std::string& payload);
+  // Handles messages in one transaction (a refused message undoes only its own part, through a
+  // savepoint); publish the acks only after this returned, i.e. after the commit. A deadlock or
+  // a lost database connection runs the batch again (up to 5 times); a database error after
+  // that propagates and nothing is acknowledged.
+  IngestBatchResult handle_batch(const std::vector<IngestMessage>& messages);
 
   // Raises `hub_silent` for every hub past its allowance that has none open. Returns the hub ids
   // that became silent now.
@@ -69,9 +84,22 @@ class Ingest {
   std::uint64_t duplicate_total() const { return duplicate_total_; }
 
  private:
+  // One message's outcome inside the batch's transaction; applied to counters, logs and the
+  // live feed only once the batch committed.
+  struct Pending {
+    IngestOutcome outcome = IngestOutcome::kRejected;
+    std::string reason;
+    std::string hub;
+    std::string event_id;  // events: what to ack
+    Changes changes;
+    std::string log;
+  };
+
   IngestResult reject(const std::string& topic, std::string reason);
+  Pending process(const IngestMessage& message, std::int64_t now);
   // The hub spoke: last_seen and the end of a hub_silent alert (inside the caller's transaction).
-  void hub_spoke(const std::string& hub, const std::string& household, std::int64_t now);
+  void hub_spoke(const std::string& hub, const std::string& household, std::int64_t now,
+                 Pending& pending);
 
   Store& store_;
   const Clock& clock_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,10 +37,17 @@ struct Household {
 
 class Store {
  public:
+  // SQLite at `path`.
   explicit Store(const std::filesystem::path& path);
+  // The backend `config` names (docs/township.md, "Storage"); migrates the schema.
+  explicit Store(const StorageConfig& config);
 
   Db& db() { return db_; }
   int schema_version();
+
+  // Before storing events received at `now_ms`: on PostgreSQL, makes sure the monthly partitions
+  // of `events` for this month and the next exist (docs/township.md, "Storage"). No-op on SQLite.
+  void prepare_events(std::int64_t now_ms);
 
   std::optional<Household> household(const std::string& household_id);
   std::vector<Household> households();  // ordered by id, with contacts
@@ -54,6 +62,7 @@ class Store {
  private:
   void migrate();
   Db db_;
+  std::set<std::string> partitions_;  // event partitions known to exist
 };
 
 // 16 random bytes as 32 hex digits (OpenSSL RAND_bytes).
