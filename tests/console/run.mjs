@@ -428,6 +428,20 @@ async function login(page, user) {
   await page.waitForSelector('[data-testid=board]');
 }
 
+// Script errors and Content-Security-Policy refusals on any page: the last scenario asserts none.
+const problems = [];
+function watch(page, name) {
+  page.on('pageerror', (e) => {
+    console.log(`# page error (${name}): ${e.message}`);
+    problems.push(`${name}: ${e.message}`);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text())) {
+      problems.push(`${name}: ${msg.text()}`);
+    }
+  });
+}
+
 describe('duty-desk console in a real browser', { concurrency: false }, () => {
   before(async () => {
     await startFixture();
@@ -442,7 +456,7 @@ describe('duty-desk console in a real browser', { concurrency: false }, () => {
     });
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     desk = await context.newPage();
-    desk.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
+    watch(desk, 'desk');
   });
 
   after(async () => {
@@ -634,6 +648,7 @@ describe('duty-desk console in a real browser', { concurrency: false }, () => {
       locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
     });
     const page = await phone.newPage();
+    watch(page, 'phone link');
     await page.goto(link);
     await page.waitForSelector('[data-testid=link-alert]');
     assert.match(await page.locator('[data-testid=link-kind]').textContent(), /燃气/);
@@ -660,6 +675,7 @@ describe('duty-desk console in a real browser', { concurrency: false }, () => {
 
     // The same board on the phone.
     const board = await phone.newPage();
+    watch(board, 'phone board');
     await login(board, 'qh_op');
     await board.waitForSelector(`[data-testid=alert-card][data-alert-id="${alertId}"]`);
     await screenshot(board, 'board-phone');
@@ -696,5 +712,9 @@ describe('duty-desk console in a real browser', { concurrency: false }, () => {
     await desk.waitForSelector('[data-testid=alert-card][data-household=h001][data-state=open][data-severity=emergency]', { timeout: 30000 });
     assert.match(await desk.locator('[data-testid=alert-card][data-household=h001][data-state=open]').first().textContent(), /紧急呼叫/);
     assert.equal(await desk.evaluate(() => window.__noReload), 'before-restart', 'the page was not reloaded');
+  });
+
+  it('11. no page raised a script error or was refused anything by its security policy', () => {
+    assert.deepEqual(problems, []);
   });
 });

@@ -568,9 +568,9 @@ class Handler {
     r.content_type = std::string(asset->content_type);
     r.body = std::string(asset->data);
     r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; style-src 'self' "
-                           "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
-                           "base-uri 'none'; form-action 'self'");
+                           "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                           "form-action 'self'");
     r.headers.emplace_back("Referrer-Policy", "no-referrer");
     return r;
   }
