@@ -1,6 +1,16 @@
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <mqtt/async_client.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <charconv>
+#include <cstring>
 #include <memory>
+#include <set>
 
 #include "homesafe/gateway/log.hpp"
 #include "homesafe/gateway/mqtt_client.hpp"
@@ -35,6 +45,56 @@ class CompletionListener final : public mqtt::iaction_listener {
     if (completion && *completion) (*completion)(ok, why);
   }
 };
+
+// A socket address as text ("127.0.0.1", "::1"), an IPv4-mapped IPv6 address as IPv4.
+std::optional<std::string> address_text(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    if (inet_ntop(AF_INET, &v4.sin_addr, text, sizeof text) == nullptr) return std::nullopt;
+    return std::string(text);
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+    if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+      in_addr v4{};
+      std::memcpy(&v4, &v6.sin6_addr.s6_addr[12], sizeof v4);
+      if (inet_ntop(AF_INET, &v4, text, sizeof text) == nullptr) return std::nullopt;
+    } else if (inet_ntop(AF_INET6, &v6.sin6_addr, text, sizeof text) == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(text);
+  }
+  return std::nullopt;
+}
+
+int port_of(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  }
+  return -1;
+}
+
+// Every address the host resolves to, as text; empty when it does not resolve.
+std::set<std::string> addresses_of(const std::string& host) {
+  std::set<std::string> out;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return out;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    sockaddr_storage address{};
+    std::memcpy(&address, a->ai_addr, a->ai_addrlen);
+    if (auto text = address_text(address)) out.insert(*text);
+  }
+  freeaddrinfo(found);
+  return out;
+}
 
 class PahoClient final : public MqttClient {
  public:
@@ -94,6 +154,12 @@ class PahoClient final : public MqttClient {
     worker_.post([this]() mutable {
       void* context = CompletionListener::context([this](bool ok, const std::string& why) {
         if (ok) {
+          // Nagle would hold an alarm's notification back until the previous segment is
+          // acknowledged (tens of ms under load): off on this connection's new socket.
+          if (endpoint_) {
+            const int set = set_tcp_nodelay_towards(*endpoint_);
+            if (set == 0) log::warn("mqtt: no socket to the broker found for TCP_NODELAY");
+          }
           if (handlers_.on_connected) handlers_.on_connected();
         } else if (handlers_.on_connection_lost) {
           handlers_.on_connection_lost("connect failed: " + why);
@@ -156,6 +222,7 @@ class PahoClient final : public MqttClient {
  private:
   // Declared before client_ so that they outlive every callback the client makes.
   MqttSettings settings_;
+  std::optional<BrokerEndpoint> endpoint_ = broker_endpoint(settings_.url);
   Handlers handlers_;
   CompletionListener listener_;
   mqtt::connect_options options_;
@@ -168,6 +235,79 @@ class PahoClient final : public MqttClient {
 
 std::unique_ptr<MqttClient> make_paho_client(const MqttSettings& settings) {
   return std::make_unique<PahoClient>(settings);
+}
+
+std::optional<BrokerEndpoint> broker_endpoint(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const std::string scheme = url.substr(0, scheme_end);
+  int port = 0;
+  if (scheme == "tcp" || scheme == "mqtt") {
+    port = 1883;
+  } else if (scheme == "ssl" || scheme == "mqtts") {
+    port = 8883;
+  } else {
+    return std::nullopt;
+  }
+  std::string rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (const auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  std::string host;
+  std::string port_text;
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    const auto close = rest.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return std::nullopt;
+      port_text = rest.substr(close + 2);
+    }
+  } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  } else {
+    host = rest;
+  }
+  if (host.empty()) return std::nullopt;
+  if (!port_text.empty()) {
+    const auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
+        port > 65535) {
+      return std::nullopt;
+    }
+  }
+  return BrokerEndpoint{host, port};
+}
+
+int set_tcp_nodelay_towards(const BrokerEndpoint& endpoint) {
+  const std::set<std::string> addresses = addresses_of(endpoint.host);
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  const int own = dirfd(dir);
+  int set = 0;
+  while (const dirent* entry = readdir(dir)) {
+    int fd = -1;
+    const std::string_view name(entry->d_name);
+    const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (error != std::errc() || end != name.data() + name.size() || fd == own) continue;
+    // Another thread may close the descriptor meanwhile (and another open a new one with the
+    // same number): every check below is made on what the descriptor is now.
+    int type = 0;
+    socklen_t length = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) continue;
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0) continue;
+    if (port_of(peer) != endpoint.port) continue;
+    const auto peer_address = address_text(peer);
+    if (!peer_address) continue;
+    if (!addresses.empty() && addresses.count(*peer_address) == 0) continue;
+    const int on = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0) ++set;
+  }
+  closedir(dir);
+  return set;
 }
 
 }  // namespace homesafe::gateway

@@ -19,15 +19,6 @@ std::string key(const std::string& device, std::string_view name) {
   return k;
 }
 
-struct Watched {
-  const drivers::DeviceConfig* device;
-  std::int64_t last;
-  std::int64_t limit;  // 0: none
-  bool offline;
-  bool raised;
-  bool overdue;
-};
-
 }  // namespace
 
 bool DeviceSilenceRule::active() const {
@@ -41,14 +32,37 @@ std::int64_t DeviceSilenceRule::limit_of(const drivers::DeviceConfig& device) co
   return std::max<std::int64_t>(limit, 0);
 }
 
-void DeviceSilenceRule::catch_up(Instant now, RuleState& state, std::vector<RuleEvent>& out) {
-  const bool first_call = !started_;
+bool DeviceSilenceRule::catch_up(Instant now, RuleState& state, std::vector<RuleEvent>& out) {
+  if (started_) {
+    bool gap = false;
+    if (seen_ && now.mono_ms - *seen_ > kResumeGapMs && !hub_raised_) {
+      // Not running (or not hearing) during the gap: that was no silence of the devices.
+      const std::int64_t moved_by = now.mono_ms - *seen_;
+      for (auto& w : watches_) {
+        if (w.raised) continue;
+        std::int64_t moved = w.last + moved_by;
+        if (w.limit > 0) {
+          moved = std::max(moved, now.mono_ms - w.limit + std::min(w.limit, kResumeGraceMs));
+        }
+        write_last(w, std::min(moved, now.mono_ms), state);
+      }
+      gap = true;
+    }
+    if (!seen_ || now.mono_ms - *seen_ >= kSeenWriteMs) {
+      state.set_int(kSeen, now.mono_ms);
+      seen_ = now.mono_ms;
+      for (auto& w : watches_) {
+        if (w.written != w.last) write_last(w, w.last, state);
+      }
+    }
+    return gap;
+  }
+
+  // The first call of this instance (a start, a restart, new settings): from the state.
   started_ = true;
   const auto& devices = household_->devices;
-
   const auto seen = state.get_int(kSeen);
   if (seen && now.mono_ms - *seen > kResumeGapMs && !state.get(kHub)) {
-    // Not running (or not hearing) during the gap: that was no silence of the devices.
     const std::int64_t gap = now.mono_ms - *seen;
     for (const auto& device : devices) {
       if (state.get(key(device.id, "raised"))) continue;
@@ -64,10 +78,9 @@ void DeviceSilenceRule::catch_up(Instant now, RuleState& state, std::vector<Rule
   if (!seen || now.mono_ms - *seen >= kSeenWriteMs) state.set_int(kSeen, now.mono_ms);
 
   for (const auto& device : devices) {
-    if (!state.get(key(device.id, "last"))) state.set_int(key(device.id, "last"), now.mono_ms);
+    if (!state.get_int(key(device.id, "last"))) state.set_int(key(device.id, "last"), now.mono_ms);
   }
 
-  if (!first_call) return;
   // Devices removed from the configuration: forget them, close what they left open.
   for (const auto& [k, value] : state.with_prefix(kPrefix)) {
     const std::string rest = k.substr(kPrefix.size());
@@ -82,63 +95,89 @@ void DeviceSilenceRule::catch_up(Instant now, RuleState& state, std::vector<Rule
     }
     state.erase(k);
   }
+  load(state);
+  return true;
+}
+
+void DeviceSilenceRule::load(RuleState& state) {
+  const auto& devices = household_->devices;
+  watches_.clear();
+  watches_.reserve(devices.size());
+  index_.clear();
+  for (const auto& device : devices) {
+    Watch w;
+    w.last_key = key(device.id, "last");
+    w.last = state.get_int(w.last_key).value_or(0);  // catch_up wrote every one
+    w.written = w.last;
+    w.limit = limit_of(device);
+    w.offline = state.get(key(device.id, "offline")).has_value();
+    w.raised = state.get(key(device.id, "raised")).has_value();
+    index_.emplace(device.id, watches_.size());
+    watches_.push_back(std::move(w));
+  }
+  seen_ = state.get_int(kSeen);
+  hub_raised_ = state.get(kHub).has_value();
+}
+
+void DeviceSilenceRule::write_last(Watch& w, std::int64_t value, RuleState& state) {
+  w.last = value;
+  w.written = value;
+  state.set_int(w.last_key, value);
 }
 
 void DeviceSilenceRule::evaluate(Instant now, RuleState& state, std::vector<RuleEvent>& out) {
-  std::vector<Watched> watched;
+  const auto& devices = household_->devices;
   std::int64_t last_any = 0;
   bool all_down = true;
-  for (const auto& device : household_->devices) {
-    Watched w{&device,
-              state.get_int(key(device.id, "last")).value_or(now.mono_ms),
-              limit_of(device),
-              state.get(key(device.id, "offline")).has_value(),
-              state.get(key(device.id, "raised")).has_value(),
-              false};
-    w.overdue = w.limit > 0 && now.mono_ms - w.last >= w.limit;
-    last_any = watched.empty() ? w.last : std::max(last_any, w.last);
-    all_down = all_down && (w.offline || w.overdue);
-    watched.push_back(w);
+  for (std::size_t i = 0; i < watches_.size(); ++i) {
+    const Watch& w = watches_[i];
+    last_any = i == 0 ? w.last : std::max(last_any, w.last);
+    all_down = all_down && (w.offline || w.overdue(now.mono_ms));
   }
 
   const auto& settings = household_->settings.device_silence;
   const bool hub_down =
-      all_down && static_cast<std::int64_t>(watched.size()) >= settings.all_silent_min_devices;
-  const bool hub_raised = state.get(kHub).has_value();
-  if (hub_down && !hub_raised) {
+      all_down && static_cast<std::int64_t>(watches_.size()) >= settings.all_silent_min_devices;
+  if (hub_down && !hub_raised_) {
     out.push_back({Signal::raise,
                    AlertKind::hub_offline,
                    {},
-                   "all " + std::to_string(watched.size()) + " devices silent"});
+                   "all " + std::to_string(watches_.size()) + " devices silent"});
     state.set(kHub, "1");
-  } else if (!hub_down && hub_raised) {
+    hub_raised_ = true;
+  } else if (!hub_down && hub_raised_) {
     out.push_back({Signal::clear, AlertKind::hub_offline, {}, {}});
     state.erase(kHub);
+    hub_raised_ = false;
     // The bridge is back: the others report again one by one, each gets a fresh limit.
-    for (auto& w : watched) {
-      if (!w.overdue || w.raised) continue;
-      w.last = now.mono_ms;
-      w.overdue = false;
-      state.set_int(key(w.device->id, "last"), now.mono_ms);
+    for (auto& w : watches_) {
+      if (!w.overdue(now.mono_ms) || w.raised) continue;
+      write_last(w, now.mono_ms, state);
     }
   }
 
   deadline_ = now.mono_ms + kHeartbeatMs;
-  for (const auto& w : watched) {
-    const std::string& id = w.device->id;
-    const bool down = w.offline || w.overdue;
+  held_ = false;
+  for (std::size_t i = 0; i < watches_.size(); ++i) {
+    Watch& w = watches_[i];
+    const std::string& id = devices[i].id;
+    const bool down = w.offline || w.overdue(now.mono_ms);
     if (w.raised && !down) {
       out.push_back({Signal::clear, AlertKind::device_offline, id, {}});
       state.erase(key(id, "raised"));
+      w.raised = false;
     } else if (!w.raised && down && !hub_down) {
       if (w.offline) {
         out.push_back({Signal::raise, AlertKind::device_offline, id, "offline"});
         state.set(key(id, "raised"), "1");
+        w.raised = true;
       } else if (all_down || last_any > w.last + w.limit) {
         out.push_back({Signal::raise, AlertKind::device_offline, id, "silent"});
         state.set(key(id, "raised"), "1");
+        w.raised = true;
+      } else {
+        held_ = true;  // nobody spoke since this device fell silent, the bridge may be down
       }
-      // else held: nobody spoke since this device fell silent, the bridge may be down.
     }
     if (!down && w.limit > 0) deadline_ = std::min(*deadline_, w.last + w.limit);
   }
@@ -150,26 +189,36 @@ void DeviceSilenceRule::on_message(const Observation& observation, RuleState& st
     deadline_.reset();
     return;
   }
-  const Instant now = observation.now;
-  catch_up(now, state, out);
-  const auto& device = observation.device;
-  const auto& devices = household_->devices;
-  const bool configured =
-      std::any_of(devices.begin(), devices.end(),
-                  [&](const drivers::DeviceConfig& d) { return d.id == device.id; });
-  if (configured) {
-    state.set_int(key(device.id, "last"), now.mono_ms);
+  const std::int64_t now = observation.now.mono_ms;
+  bool full = catch_up(observation.now, state, out);
+  if (auto it = index_.find(observation.device.id); it != index_.end()) {
+    Watch& w = watches_[it->second];
+    const std::string& id = household_->devices[it->second].id;
+    // A device that was down (or had an alert) changes what every other one means.
+    full = full || w.raised || w.offline || w.overdue(now);
+    w.last = now;
+    if (w.limit > 0 && now - w.written >= w.limit / kLastWriteFraction) {
+      write_last(w, now, state);
+    }
     if (const auto* reading = observation.decoded.find(drivers::Capability::availability)) {
       if (const bool* online = std::get_if<bool>(&reading->value)) {
-        if (*online) {
-          state.erase(key(device.id, "offline"));
-        } else {
-          state.set(key(device.id, "offline"), "1");
+        if (*online && w.offline) {
+          state.erase(key(id, "offline"));
+          w.offline = false;
+          full = true;
+        } else if (!*online && !w.offline) {
+          state.set(key(id, "offline"), "1");
+          w.offline = true;
+          full = true;
         }
       }
     }
   }
-  evaluate(now, state, out);
+  // Otherwise nothing but this device changed, and it was and is up: no other device can fall
+  // silent before deadline_ (the earliest limit), and the household-wide state cannot change.
+  if (full || held_ || hub_raised_ || !deadline_ || now >= *deadline_) {
+    evaluate(observation.now, state, out);
+  }
 }
 
 void DeviceSilenceRule::on_tick(Instant now, RuleState& state, std::vector<RuleEvent>& out) {

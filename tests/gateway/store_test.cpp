@@ -116,6 +116,82 @@ TEST_F(StoreTest, RuleStatePutAndErase) {
   EXPECT_EQ(state[0].first, "hazard/a/smoke");
 }
 
+TEST_F(StoreTest, RuleStateOverwritesInsertsAndSurvivesReopen) {
+  {
+    Store store(path_);
+    Store::Transaction tx(store, Durability::normal);
+    store.put_rule_state("device_silence/a/last", "100");
+    store.put_rule_state("device_silence/a/last", "200");  // an existing key: updated
+    store.put_rule_state("device_silence/b/last", "300");
+    store.put_rule_state("device_silence/b/last", std::nullopt);
+    store.put_rule_state("device_silence/b/last", "400");  // erased, then new again
+    tx.commit();
+    store.put_rule_state("clock/mono", "5");  // outside a transaction: its own
+    store.put_rule_state("clock/mono", "6");
+  }
+  Store store(path_);
+  EXPECT_EQ(store.load_rule_state(),
+            (std::vector<std::pair<std::string, std::string>>{{"clock/mono", "6"},
+                                                              {"device_silence/a/last", "200"},
+                                                              {"device_silence/b/last", "400"}}));
+}
+
+TEST_F(StoreTest, TelemetryRowsAreStoredAsGivenAfterTheBatchIsGone) {
+  Store store(path_);
+  {
+    std::vector<TelemetryRow> rows;
+    rows.push_back({1000, "plug-1", "power", 12.5, {}});
+    rows.push_back({1000, "plug-1", "state", std::nullopt, "on"});
+    rows.push_back({2000, "厨房-meter", "water_total_l", 3.0, {}});
+    Store::Transaction tx(store, Durability::normal);
+    store.add_telemetry(rows);
+    tx.commit();
+  }  // the batch (and every string bound from it) is gone
+  store.add_telemetry({});
+  EXPECT_EQ(store.telemetry_count(), 3);
+  const auto power = store.last_telemetry("plug-1", "power", 5000);
+  ASSERT_TRUE(power);
+  EXPECT_EQ(power->number, 12.5);
+  const auto state = store.last_telemetry("plug-1", "state", 5000);
+  ASSERT_TRUE(state);
+  EXPECT_FALSE(state->number);
+  EXPECT_EQ(state->text, "on");
+  const auto water = store.telemetry_between(0, 5000, "water_total_l");
+  ASSERT_EQ(water.size(), 1u);
+  EXPECT_EQ(water[0].device_id, "厨房-meter");
+}
+
+// Transactions of both durabilities, in turns, with a rollback between: each commit is visible
+// to another connection at once, the rolled-back one never.
+TEST_F(StoreTest, TransactionsAlternatingDurabilityCommitAndRollBack) {
+  Store store(path_);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &reader), SQLITE_OK);
+  auto count = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(reader, "SELECT count(*) FROM rule_state", -1, &st, nullptr);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  for (int i = 0; i < 6; ++i) {
+    const auto durability = i % 2 == 0 ? Durability::normal : Durability::full;
+    {
+      Store::Transaction tx(store, durability);
+      store.put_rule_state("k/" + std::to_string(i), "1");
+      tx.commit();
+    }
+    EXPECT_EQ(count(), i + 1);
+    {
+      Store::Transaction tx(store, durability);
+      store.put_rule_state("rolled/back", "1");
+    }  // no commit
+    EXPECT_EQ(count(), i + 1);
+  }
+  sqlite3_close(reader);
+}
+
 TEST_F(StoreTest, TelemetryRetentionByAgeAndCount) {
   Store store(path_);
   std::vector<TelemetryRow> rows;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,23 @@ struct MqttSettings {
 };
 
 // Eclipse Paho MQTT C++ implementation (no client-side persistence: our store is the record).
+// After every successful (re)connect it switches Nagle's algorithm off on its broker socket
+// (set_tcp_nodelay_towards), before Handlers::on_connected runs.
 std::unique_ptr<MqttClient> make_paho_client(const MqttSettings& settings);
+
+// The broker's host and port in an MQTT URL ("tcp://127.0.0.1:1883", "mqtt://hub.local",
+// "ssl://[::1]:8883"); without a port 1883 (8883 for ssl:// and mqtts://). nullopt when the URL
+// is not tcp/mqtt/ssl/mqtts (e.g. ws://) or its port is not a number.
+struct BrokerEndpoint {
+  std::string host;
+  int port = 0;
+};
+std::optional<BrokerEndpoint> broker_endpoint(const std::string& url);
+
+// Sets TCP_NODELAY on every TCP socket of this process connected to `endpoint`: its port, and
+// one of the host's addresses when the host resolves (any address otherwise). Paho C 1.3 has no
+// option for it and does not expose its socket, so the sockets are found in /proc/self/fd with
+// getpeername(). Returns how many sockets it set (a socket that had it already counts).
+int set_tcp_nodelay_towards(const BrokerEndpoint& endpoint);
 
 }  // namespace homesafe::gateway
