@@ -3,7 +3,9 @@
 # Builds in Release, installs what the comparison needs (valgrind and Node.js from Debian
 # packages, Node-RED from the npm registry into a cache folder), then runs
 # build/bench/bench/homesafe_hub_bench: the gateway against the broker's raw delivery rate and
-# against a Node-RED flow, in the same run, with medians and ratios.
+# against a Node-RED flow, in the same run, with medians and ratios; then
+# build/bench/bench/homesafe_township_bench: the township service's ingest rate (stored once,
+# acknowledged after commit) and the delay from a hub's alert to the console's WebSocket.
 #
 #   scripts/bench.sh                 full size (about 30 minutes on a 2-core machine)
 #   scripts/bench.sh --quick         reduced size (a few minutes)
@@ -11,6 +13,7 @@
 #   scripts/bench.sh --no-node-red   skip the Node-RED comparison
 #   scripts/bench.sh --gateway PATH --sim PATH   measure these binaries (e.g. another commit's
 #                                    Release build) instead of building them here
+#   scripts/bench.sh --only township [--township PATH]   only the township service's figures
 #
 # Every process is started by the bench on 127.0.0.1 and stopped by its PID. The result tables
 # are printed and written to build/bench/bench-results.md.
@@ -23,16 +26,21 @@ jobs="${HOMESAFE_BENCH_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 node_red_version="4.1"   # the version the reference figures were taken with
 use_node_red=1
 bench_args=()
+township_args=()
 gateway=""
 sim=""
+township=""
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-node-red) use_node_red=0 ;;
-    --quick) bench_args+=(--quick) ;;
-    --runs|--only) bench_args+=("$1" "$2"); shift ;;
+    --quick) bench_args+=(--quick); township_args+=(--quick) ;;
+    --runs) bench_args+=("$1" "$2"); township_args+=("$1" "$2"); shift ;;
+    --only) bench_args+=("$1" "$2"); only="$2"; shift ;;
+    --township) township="$2"; shift ;;
     --gateway) gateway="$2"; shift ;;
     --sim) sim="$2"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -57,7 +65,11 @@ fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHOMESAFE_BUILD_BENCH=ON \
       -DHOMESAFE_BUILD_TESTS=OFF
-targets=(homesafe_hub_bench)
+targets=(homesafe_hub_bench homesafe_township_bench)
+if [ -z "$township" ]; then
+  targets+=(homesafe-township)
+  township="$build/township/homesafe-township"
+fi
 if [ -z "$gateway" ]; then targets+=(homesafe-gateway); gateway="$build/gateway/homesafe-gateway"; fi
 if [ -z "$sim" ]; then targets+=(homesafe-sim); sim="$build/firmware-sim/homesafe-sim"; fi
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
@@ -93,5 +105,13 @@ bench_pid=$!
 status=0
 wait "$bench_pid" || status=$?
 bench_pid=""
+case ",$only," in
+  ,,|*,township,*)
+    "$build/bench/homesafe_township_bench" --township "$township" --work "$work/township" \
+      --markdown "$build/bench-results.md" "${township_args[@]}" &
+    bench_pid=$!
+    wait "$bench_pid" || status=$?
+    bench_pid="" ;;
+esac
 echo "bench.sh: tables written to $build/bench-results.md"
 exit $status
