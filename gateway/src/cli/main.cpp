@@ -13,6 +13,7 @@
 #include "homesafe/gateway/config.hpp"
 #include "homesafe/gateway/daemon.hpp"
 #include "homesafe/gateway/log.hpp"
+#include "setup.hpp"
 // The executable is where the layers meet: cloud-bridge/ adds the township uplink to the daemon
 // (the gateway library itself does not depend on it).
 #ifdef HOMESAFE_HAVE_CLOUD_BRIDGE
@@ -47,6 +48,10 @@ constexpr const char* kUsage = R"(usage:
   homesafe-gateway discover --config FILE [--seconds 60]
       Listen on the hub's broker and print a ready-to-paste devices: snippet for every
       device seen (Home Assistant discovery, Zigbee2MQTT, Tasmota, Shelly, ESPHome ...).
+  homesafe-gateway setup --config FILE [--out-dir DIR] [--rotate]
+      Write the hub broker's password file, ACL and the gateway's password from the config:
+      one credential per device or bridge (write access to its own topics only), random
+      passwords, kept on re-runs unless --rotate. Default DIR: /etc/homesafe/broker.
   homesafe-gateway --version | --help
 )";
 
@@ -73,7 +78,7 @@ struct Args {
 // Options that take no value.
 bool is_flag(std::string_view name) {
   return name == "--all" || name == "--json" || name == "--resolve" || name == "--help" ||
-         name == "--version" || name == "--home";
+         name == "--version" || name == "--home" || name == "--rotate";
 }
 
 std::optional<Args> parse_args(int argc, char** argv, int first) {
@@ -221,6 +226,15 @@ int main(int argc, char** argv) {
       }
     }
     return hg::cli::discover(*path, seconds);
+  }
+  if (first == "setup") {
+    hg::cli::SetupOptions options;
+    auto path = args->get("--config");
+    if (!path) return usage_error("setup needs --config FILE");
+    options.config_path = *path;
+    if (auto dir = args->get("--out-dir")) options.out_dir = *dir;
+    options.rotate = args->has("--rotate");
+    return hg::cli::setup(options, std::cout, std::cerr);
   }
   return usage_error("unknown command " + first);
 }
