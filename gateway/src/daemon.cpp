@@ -67,6 +67,9 @@ class Daemon final : public HubOutput {
       store_.enable_outbox({config_.uplink->hub_id, config_.household.id}, clock_);
     }
     hub_.start(clock_.now());
+    // From here on a full or failing disk is not fatal: alarms are notified from memory, and
+    // the hub raises `storage_full` (see Store::tolerate_write_failures, Hub::check_storage).
+    store_.tolerate_write_failures(true);
     MqttSettings settings;
     settings.url = config_.broker.url;
     settings.client_id = config_.broker.client_id;
@@ -291,9 +294,29 @@ class Daemon final : public HubOutput {
       hub_.flush_telemetry();
       watchdog_.alive();  // only a running loop gets here: a stuck one is restarted
       if (++housekeeping_ticks_ % 3600 == 1) hub_.prune_telemetry(clock_.now());
+      if (housekeeping_ticks_ % 10 == 1) check_storage(housekeeping_ticks_ % 60 == 1);
       if (housekeeping_ticks_ % 60 == 0 && connected_) publish_stats();
       schedule_housekeeping();
     });
+  }
+
+  // Every 10 s; the free space every minute. Failed writes are logged at most once a minute.
+  void check_storage(bool with_free_space) {
+    std::optional<std::uint64_t> free;
+    if (with_free_space && config_.storage.path != ":memory:") {
+      free = free_bytes_at(config_.storage.path);
+    }
+    hub_.check_storage(free, clock_.now());
+    const auto failed = store_.failed_commits();
+    if (failed != logged_failed_commits_ && housekeeping_ticks_ - logged_failures_at_ >= 60) {
+      log::error(
+          "storage: {} writes lost since the last report ({} in all, {} telemetry rows "
+          "dropped); last error: {}",
+          failed - logged_failed_commits_, failed, hub_.telemetry_rows_dropped(),
+          store_.last_write_error());
+      logged_failed_commits_ = failed;
+      logged_failures_at_ = housekeeping_ticks_;
+    }
   }
 
   void publish_stats() {
@@ -301,6 +324,8 @@ class Daemon final : public HubOutput {
     stats["ts"] = hub_.time_zone().format_iso(clock_.now().wall_ms);
     stats["messages"] = hub_.messages_processed();
     stats["active_alerts"] = hub_.alerts().active().size();
+    stats["storage"] = {{"failed_writes", store_.failed_commits()},
+                        {"telemetry_rows_dropped", hub_.telemetry_rows_dropped()}};
     auto& rejected = stats["rejected"] = nlohmann::ordered_json::object();
     for (const auto& [key, counter] : hub_.input_errors().counters()) {
       rejected[key.first][key.second] = counter.total;
@@ -363,6 +388,8 @@ class Daemon final : public HubOutput {
   bool stopping_ = false;
   std::atomic<bool> io_stopped_{false};
   std::int64_t housekeeping_ticks_ = 0;
+  std::uint64_t logged_failed_commits_ = 0;
+  std::int64_t logged_failures_at_ = -60;
 };
 
 }  // namespace

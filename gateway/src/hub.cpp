@@ -142,7 +142,9 @@ Hub::Hub(OverriddenConfig config, Store& store, HubOutput& output, rules::TimeZo
       household_(household_of(config_, time_zone_)),
       engine_(household_, rules::default_rules(household_)),
       alerts_(config_, store),
-      escalator_(config_, store, time_zone_, std::move(boot_id)) {
+      escalator_(config_, store, time_zone_, std::move(boot_id)),
+      storage_(StorageMonitorOptions{static_cast<std::uint64_t>(config_.storage.min_free_mb) *
+                                     1024 * 1024}) {
   for (const auto& device : config_.devices) {
     const drivers::Driver* driver = drivers::find_driver(device.format);
     if (driver == nullptr) continue;  // rejected by config validation already
@@ -157,6 +159,9 @@ void Hub::start(const rules::Instant& now) {
     ++state_entries;
   }
   alerts_.load();
+  if (alerts_.find_active(rules::AlertKind::storage_full, "") != nullptr) {
+    storage_.assume_raised();  // from before the restart: cleared once storage is fine
+  }
   escalator_.load(alerts_.active(), now);
   // The rules catch up with the time the gateway was stopped (their clock continues).
   const auto events = engine_.resume(now);
@@ -303,7 +308,47 @@ void Hub::commit_events(const std::vector<rules::RuleEvent>& events, const rules
     }
     tx.commit();
   }
+  // A failed commit (full disk) does not stop the alarm: it is notified from memory.
   emit(changes, notifications, now);
+  if (store_.last_commit_failed()) check_storage(std::nullopt, now);
+}
+
+void Hub::check_storage(std::optional<std::uint64_t> free_bytes, const rules::Instant& now) {
+  if (checking_storage_) return;  // raising the alert commits too, and may fail the same way
+  checking_storage_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{checking_storage_};
+
+  const auto decision =
+      storage_.update(store_.failed_commits(), store_.last_write_error(), free_bytes, now.mono_ms);
+  using Action = StorageMonitor::Decision::Action;
+  if (decision.action == Action::raise) {
+    log::error("storage: {}; alarms are still notified, what cannot be stored is lost",
+               decision.detail);
+    commit_events({{rules::Signal::raise, rules::AlertKind::storage_full, "", decision.detail}},
+                  now, Durability::full);
+  }
+  if (store_.failed_commits() != resynced_at_failures_) {
+    // Commits were lost: write what memory holds now (rule state, active alerts) so that a
+    // restart does not start from the older state on disk. Tried again until it works.
+    Store::Transaction tx(store_, Durability::full);
+    store_.replace_rule_state(engine_.state().with_prefix(""));
+    (void)engine_.state().take_changes();
+    for (const auto& [id, alert] : alerts_.active()) store_.save_alert(alert, false);
+    tx.commit();
+    if (!store_.last_commit_failed()) {
+      resynced_at_failures_ = store_.failed_commits();
+      log::info("storage: writes work again; rule state and {} active alert(s) written",
+                alerts_.active().size());
+    }
+  }
+  if (decision.action == Action::clear) {
+    log::info("storage: enough free space and no failed write for a while");
+    commit_events({{rules::Signal::clear, rules::AlertKind::storage_full, "", {}}}, now,
+                  Durability::full);
+  }
 }
 
 void Hub::escalate(const std::vector<AlertChange>& changes, const rules::Instant& now,
@@ -389,6 +434,7 @@ void Hub::flush_telemetry() {
   Store::Transaction tx(store_, Durability::normal);
   store_.add_telemetry(telemetry_);
   tx.commit();
+  if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
   telemetry_.clear();
 }
 

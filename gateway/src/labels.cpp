@@ -39,6 +39,8 @@ std::string_view zh_label(rules::AlertKind kind) {
       return "设备被拆动";
     case K::hub_offline:
       return "网关离线";
+    case K::storage_full:
+      return "网关存储空间不足";
   }
   return "未知";
 }

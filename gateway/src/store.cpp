@@ -135,9 +135,9 @@ constexpr const char* kAlertColumns =
 
 class Store::Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      throw StoreError(std::string("cannot prepare statement: ") + sqlite3_errmsg(db));
+  Statement(Store& store, const char* sql) : store_(store), db_(store.db_) {
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw StoreError(std::string("cannot prepare statement: ") + sqlite3_errmsg(db_));
     }
   }
   ~Statement() { sqlite3_finalize(stmt_); }
@@ -182,9 +182,19 @@ class Store::Statement {
   }
   // Returns true while there is a row.
   bool step() {
+    if (store_.transaction_write_failed_ && sqlite3_get_autocommit(db_) != 0 &&
+        sqlite3_stmt_readonly(stmt_) == 0) {
+      // SQLite already rolled the failed transaction back: a later write of it would commit on
+      // its own (autocommit) and keep half of the transaction. Skipped like the failed one.
+      return false;
+    }
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
+    if (store_.tolerated_write_failure(rc, sqlite3_errmsg(db_))) {
+      sqlite3_reset(stmt_);
+      return false;  // as if it found or changed nothing
+    }
     throw StoreError(std::string("statement failed: ") + sqlite3_errmsg(db_));
   }
   void run() {
@@ -209,6 +219,7 @@ class Store::Statement {
   void check(int rc) {
     if (rc != SQLITE_OK) throw StoreError(std::string("bind failed: ") + sqlite3_errmsg(db_));
   }
+  Store& store_;
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int index_ = 0;
@@ -279,7 +290,7 @@ Store::Statement& Store::statement(const char* sql) {
   for (auto& [key, stmt] : statements_) {
     if (key == sql) return stmt->reset();
   }
-  statements_.emplace_back(sql, std::make_unique<Statement>(db_, sql));
+  statements_.emplace_back(sql, std::make_unique<Statement>(*this, sql));
   return *statements_.back().second;
 }
 
@@ -328,8 +339,9 @@ Store::Transaction::Transaction(Store& store, Durability durability)
         .run();
     store_.current_durability_ = durability;
   }
-  store_.statement("BEGIN IMMEDIATE").run();
+  store_.transaction_write_failed_ = false;
   store_.transaction_depth_ = 1;
+  store_.statement("BEGIN IMMEDIATE").run();
   store_.rollback_only_ = false;
 }
 
@@ -342,6 +354,7 @@ Store::Transaction::~Transaction() {
   }
   sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
   store_.rollback_only_ = false;
+  store_.transaction_write_failed_ = false;
 }
 
 void Store::Transaction::commit() {
@@ -357,11 +370,36 @@ void Store::Transaction::commit() {
     store_.rollback_only_ = false;
     throw StoreError("store " + store_.path_ + ": a joined transaction was abandoned; rolled back");
   }
-  auto& commit = store_.statement("COMMIT");
-  commit.run();
-  commit.reset();
+  if (!store_.transaction_write_failed_) {
+    auto& commit = store_.statement("COMMIT");
+    commit.run();  // a storage failure here is tolerated (and recorded) like any other
+    commit.reset();
+  }
   done_ = true;
   store_.transaction_depth_ = 0;
+  store_.last_commit_failed_ = store_.transaction_write_failed_;
+  if (store_.transaction_write_failed_) {
+    // Nothing of it is kept: roll back what SQLite still holds open (after a failed COMMIT too).
+    if (sqlite3_get_autocommit(store_.db_) == 0) {
+      sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    store_.transaction_write_failed_ = false;
+    ++store_.failed_commits_;
+  }
+}
+
+bool Store::tolerated_write_failure(int rc, const char* message) {
+  const int primary = rc & 0xff;
+  if (!tolerate_write_failures_ || (primary != SQLITE_FULL && primary != SQLITE_IOERR)) {
+    return false;
+  }
+  last_write_error_ = message;
+  if (transaction_depth_ > 0) {
+    transaction_write_failed_ = true;  // counted once, when the transaction ends
+  } else {
+    ++failed_commits_;
+  }
+  return true;
 }
 
 std::optional<std::string> Store::get_meta(const std::string& key) {
@@ -389,6 +427,10 @@ std::int64_t Store::next_sequence(const std::string& name) {
   const std::string key = "seq/" + name;
   std::int64_t next = 1;
   if (auto current = get_meta(key)) next = std::stoll(*current) + 1;
+  // A number whose write was lost (a failed commit) is not handed out again.
+  auto& floor = sequence_floor_[name];
+  next = std::max(next, floor + 1);
+  floor = next;
   set_meta(key, std::to_string(next));
   return next;
 }
@@ -515,6 +557,16 @@ void Store::put_rule_state(const std::string& key, const std::optional<std::stri
         .run();
   } else {
     statement("DELETE FROM rule_state WHERE key = ?").bind_static(key).run();
+  }
+}
+
+void Store::replace_rule_state(const std::vector<std::pair<std::string, std::string>>& all) {
+  statement("DELETE FROM rule_state").run();
+  for (const auto& [key, value] : all) {
+    statement("INSERT INTO rule_state (key, value) VALUES (?, ?)")
+        .bind_static(key)
+        .bind_static(value)
+        .run();
   }
 }
 

@@ -6,7 +6,7 @@
 namespace homesafe::rules {
 namespace {
 
-constexpr std::array<std::pair<AlertKind, std::string_view>, 17> kKindNames{{
+constexpr std::array<std::pair<AlertKind, std::string_view>, 18> kKindNames{{
     {AlertKind::smoke, "smoke"},
     {AlertKind::gas, "gas"},
     {AlertKind::co, "co"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<AlertKind, std::string_view>, 17> kKindNames{{
     {AlertKind::low_battery, "low_battery"},
     {AlertKind::tamper, "tamper"},
     {AlertKind::hub_offline, "hub_offline"},
+    {AlertKind::storage_full, "storage_full"},
 }};
 
 }  // namespace
@@ -72,6 +73,7 @@ Severity severity_of(AlertKind kind) {
     case AlertKind::device_fault:
     case AlertKind::low_battery:
     case AlertKind::tamper:
+    case AlertKind::storage_full:
       return Severity::info;
     default:
       return Severity::warning;
@@ -86,6 +88,7 @@ bool resolves_when_clear(AlertKind kind) {
     case AlertKind::low_battery:
     case AlertKind::tamper:
     case AlertKind::hub_offline:
+    case AlertKind::storage_full:
     case AlertKind::water_running:
     case AlertKind::power_running:
     case AlertKind::temperature:

@@ -87,6 +87,7 @@ TEST(ConfigExample, ParsesWithExpectedValues) {
   EXPECT_EQ(config.storage.path, "/var/lib/homesafe/h001.db");
   EXPECT_EQ(config.storage.telemetry_retention_days, 35);
   EXPECT_EQ(config.storage.telemetry_max_rows, 2'000'000);
+  EXPECT_EQ(config.storage.min_free_mb, 50);
 
   ASSERT_THAT(config.devices, SizeIs(8));
   std::vector<std::string> ids;
@@ -351,6 +352,17 @@ TEST(ConfigTypes, TextWhereIntegerExpected) {
                               "  telemetry_retention_days: abc\n" +
                               kDevices + kContacts);
   expect_one_error(result, 4, 29, "expected an integer for telemetry_retention_days, got \"abc\"");
+}
+
+TEST(ConfigTypes, FreeSpaceLimitIsANonNegativeInteger) {
+  ConfigResult ok =
+      parse(kHousehold + "storage:\n  path: /x.db\n  min_free_mb: 0\n" + kDevices + kContacts);
+  ASSERT_TRUE(ok.errors.empty()) << ok.errors.front().to_string();
+  EXPECT_EQ(ok.config->storage.min_free_mb, 0);
+  ConfigResult result =
+      parse(kHousehold + "storage:\n  path: /x.db\n  min_free_mb: -5\n" + kDevices + kContacts);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0].message, HasSubstr("min_free_mb"));
 }
 
 TEST(ConfigTypes, MapWhereStringExpected) {

@@ -65,6 +65,7 @@ export const KIND_LABELS = {
   low_battery: '电池电量低',
   tamper: '设备被拆动',
   hub_offline: '网关离线',
+  storage_full: '网关存储空间不足',
   hub_silent: '网关失联',
 };
 

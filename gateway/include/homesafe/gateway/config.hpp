@@ -76,6 +76,9 @@ struct StorageConfig {
   std::string path;  // SQLite file; ":memory:" only for tests and replay
   int telemetry_retention_days = 35;
   std::int64_t telemetry_max_rows = 2'000'000;
+  // Below this much free space on the store's file system the hub raises `storage_full`
+  // (0: no free-space check).
+  std::int64_t min_free_mb = 50;
 };
 
 struct ChannelConfig {

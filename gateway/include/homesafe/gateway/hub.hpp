@@ -20,6 +20,7 @@
 #include "homesafe/gateway/config_override.hpp"
 #include "homesafe/gateway/escalation.hpp"
 #include "homesafe/gateway/notify/notifier.hpp"
+#include "homesafe/gateway/storage_monitor.hpp"
 #include "homesafe/gateway/store.hpp"
 #include "homesafe/gateway/topics.hpp"
 #include "homesafe/rules/engine.hpp"
@@ -132,6 +133,13 @@ class Hub {
   void flush_telemetry();
   // Applies the telemetry retention limits.
   std::int64_t prune_telemetry(const rules::Instant& now);
+  // Storage health (the daemon calls it every few seconds, with the free space now and then):
+  // raises or clears the hub's `storage_full` alert, and once writes work again after failures,
+  // writes the rule state and active alerts kept in memory meanwhile.
+  void check_storage(std::optional<std::uint64_t> free_bytes, const rules::Instant& now);
+  const StorageMonitor& storage() const { return storage_; }
+  // Telemetry rows lost to failed commits (a full disk).
+  std::uint64_t telemetry_rows_dropped() const { return telemetry_rows_dropped_; }
 
   // Alert states committed but not yet confirmed published (after a crash or a broker outage).
   std::vector<AlertRecord> pending_publications();
@@ -188,6 +196,10 @@ class Hub {
   std::vector<TelemetryRow> telemetry_;
   InputErrors input_errors_;
   std::int64_t messages_processed_ = 0;
+  StorageMonitor storage_;
+  bool checking_storage_ = false;
+  std::uint64_t resynced_at_failures_ = 0;  // the store's failed_commits at the last resync
+  std::uint64_t telemetry_rows_dropped_ = 0;
 };
 
 }  // namespace homesafe::gateway

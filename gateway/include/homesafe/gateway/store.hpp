@@ -4,6 +4,7 @@
 // published about them. The schema is versioned with forward migrations (PRAGMA user_version).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -118,6 +119,21 @@ class Store {
 
   int schema_version();
 
+  // A full or failing disk. Once enabled (the daemon does, after start-up), a statement that fails
+  // because the file cannot be written (SQLITE_FULL, SQLITE_IOERR) no longer throws: the failure
+  // is counted, the statement acts as if it changed nothing, the rest of its transaction still
+  // runs (reads work; writes that fail too are skipped), and the transaction is rolled back
+  // instead of committed. The caller's in-memory state goes on, so an alarm is still notified
+  // when it cannot be stored. Sequences (next_sequence) never hand out a number twice, even when
+  // the write that recorded it was lost.
+  void tolerate_write_failures(bool on) { tolerate_write_failures_ = on; }
+  // Transactions (and statements outside one) lost to a storage failure so far.
+  std::uint64_t failed_commits() const { return failed_commits_; }
+  // Whether the last transaction (or statement outside one) was lost.
+  bool last_commit_failed() const { return last_commit_failed_; }
+  // SQLite's message for the last storage failure ("database or disk is full", ...).
+  const std::string& last_write_error() const { return last_write_error_; }
+
   // RAII transaction: commits on commit(), rolls back if destroyed without. A transaction begun
   // while another is open joins it: its commit() does nothing, and destroying it without commit
   // makes the outer commit() roll back and throw. A joining transaction has the outer one's
@@ -158,6 +174,8 @@ class Store {
   // Rule state (key -> value; nullopt erases).
   void put_rule_state(const std::string& key, const std::optional<std::string>& value);
   std::vector<std::pair<std::string, std::string>> load_rule_state();
+  // Replaces every rule state entry with `all` (after lost commits). Call inside a transaction.
+  void replace_rule_state(const std::vector<std::pair<std::string, std::string>>& all);
 
   // Escalation ladders.
   void save_escalation(const EscalationRow& row);
@@ -222,6 +240,8 @@ class Store {
 
  private:
   class Statement;
+  // A statement failed with `rc`; true if it is a storage failure to be tolerated (recorded).
+  bool tolerated_write_failure(int rc, const char* message);
   void exec(const char* sql);
   Statement& statement(const char* sql);
   void migrate();
@@ -236,6 +256,12 @@ class Store {
   Durability current_durability_ = Durability::full;
   int transaction_depth_ = 0;
   bool rollback_only_ = false;
+  bool tolerate_write_failures_ = false;
+  bool transaction_write_failed_ = false;
+  bool last_commit_failed_ = false;
+  std::uint64_t failed_commits_ = 0;
+  std::string last_write_error_;
+  std::map<std::string, std::int64_t> sequence_floor_;  // the last number handed out, per name
   OutboxIdentity outbox_identity_;
   const Clock* outbox_clock_ = nullptr;
   std::optional<std::string> epoch_;

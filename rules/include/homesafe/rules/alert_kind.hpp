@@ -24,6 +24,7 @@ enum class AlertKind {
   low_battery,
   tamper,
   hub_offline,
+  storage_full,  // the hub's own storage: full, failing, or nearly full (not from a rule)
 };
 
 enum class Severity { info, warning, emergency };
