@@ -43,16 +43,47 @@ void PowerRunningRule::on_message(const Observation& observation, RuleState& sta
     }
   }
   evaluate(device.id, observation.now, state, out);
+  if (synced_) track(device.id, state, observation.now);
   update_deadline(observation.now, state);
 }
 
 void PowerRunningRule::on_tick(Instant now, RuleState& state, std::vector<RuleEvent>& out) {
   if (household_->settings.power_running.enabled) {
-    for (const auto& device : household_->devices) {
-      if (is_plug(device)) evaluate(device.id, now, state, out);
+    sync(state, now);
+    // Only a plug that is high and not raised can raise (evaluate returns at once otherwise).
+    std::vector<std::string> plugs;
+    plugs.reserve(pending_.size());
+    for (const auto& [plug, pending] : pending_) plugs.push_back(plug);
+    for (const auto& plug : plugs) {
+      evaluate(plug, now, state, out);
+      track(plug, state, now);
     }
   }
   update_deadline(now, state);
+}
+
+void PowerRunningRule::track(const std::string& plug, const RuleState& state, Instant now) {
+  const auto since = state.get_int(key(plug, "high_since"));
+  if (!since || state.get(key(plug, "raised"))) {
+    pending_.erase(plug);
+    return;
+  }
+  auto it = pending_.find(plug);
+  if (it != pending_.end() && it->second.since_ms == *since &&
+      now.wall_ms - now.mono_ms == wall_minus_mono_) {
+    return;  // unchanged
+  }
+  pending_.insert_or_assign(plug, Pending{*since, due(*since, now).mono_ms});
+}
+
+void PowerRunningRule::sync(const RuleState& state, Instant now) {
+  if (synced_) return;
+  synced_ = true;
+  wall_minus_mono_ = now.wall_ms - now.mono_ms;
+  pending_.clear();
+  for (const auto& device : household_->devices) {
+    if (is_plug(device)) track(device.id, state, now);
+  }
 }
 
 void PowerRunningRule::on_away_ended(Instant /*now*/, RuleState& /*state*/) {
@@ -104,12 +135,15 @@ void PowerRunningRule::evaluate(const std::string& plug, Instant now, RuleState&
 void PowerRunningRule::update_deadline(Instant now, const RuleState& state) {
   deadline_.reset();
   if (!household_->settings.power_running.enabled) return;
-  for (const auto& device : household_->devices) {
-    if (!is_plug(device) || state.get(key(device.id, "raised"))) continue;
-    const auto since = state.get_int(key(device.id, "high_since"));
-    if (!since) continue;
-    const std::int64_t at = due(*since, now).mono_ms;
-    if (!deadline_ || at < *deadline_) deadline_ = at;
+  sync(state, now);
+  if (now.wall_ms - now.mono_ms != wall_minus_mono_) {
+    // The wall clock moved against the monotonic one: the local time of every high period
+    // changed, and with it the night part of its due time.
+    wall_minus_mono_ = now.wall_ms - now.mono_ms;
+    for (auto& [plug, pending] : pending_) pending.due_ms = due(pending.since_ms, now).mono_ms;
+  }
+  for (const auto& [plug, pending] : pending_) {
+    if (!deadline_ || pending.due_ms < *deadline_) deadline_ = pending.due_ms;
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "rule_test_support.hpp"
 
 namespace homesafe::rules {
@@ -168,6 +170,74 @@ TEST_F(PowerRunningRuleTest, RestartWithoutWallClockNeverRaisesEarly) {
   EXPECT_EQ(count(Signal::raise), 0u);
   h.advance_ms(1);
   EXPECT_EQ(count(Signal::raise), 1u);
+}
+
+// The rule keeps the plugs that are high and not raised in memory, with their due times. At
+// every step of random traffic (8 plugs, readings high, low and in between, pauses from seconds
+// to hours across night windows, wall-clock steps as from NTP, restarts from the persisted
+// state), its deadline equals that of a fresh rule built from the same state — which computes
+// every plug from scratch — and when that fresh rule finds a plug due, the rule's own deadline
+// has come too (so the engine ticks it at once): nothing is missed.
+TEST(PowerRunningRuleCache, DeadlineMatchesARuleBuiltFromScratchAtEveryStep) {
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random(seed);
+    auto pick = [&](int n) { return static_cast<int>(random() % static_cast<unsigned>(n)); };
+    Household base = test::EngineHarness::shanghai({});
+    for (int i = 0; i < 8; ++i) {
+      base.devices.push_back(
+          test::device("plug" + std::to_string(i), DeviceKind::plug, drivers::PowerSource::mains));
+    }
+    base.devices[2].high_power_w = 300.0;
+    const HouseholdPtr household = std::make_shared<const Household>(std::move(base));
+
+    auto rule = std::make_unique<PowerRunningRule>(household);
+    RuleState state;
+    Instant now{test::kMidnightShanghai + 9 * kHourMs, 1'000'000, true};
+    std::size_t raised = 0;
+    std::size_t due_at_once = 0;
+    for (int step = 0; step < 3000; ++step) {
+      const int what = pick(100);
+      const std::int64_t pause = what < 60   ? pick(60'000)
+                                 : what < 90 ? pick(20 * 60'000)
+                                             : pick(3 * 60 * 60'000);
+      now.mono_ms += pause;
+      now.wall_ms += pause;
+      if (pick(200) == 0) now.wall_ms += (pick(2) == 0 ? 1 : -1) * pick(6 * 60 * 60'000);
+      if (pick(300) == 0) {  // a restart: a new rule from the state as stored
+        rule = std::make_unique<PowerRunningRule>(household);
+      }
+      std::vector<RuleEvent> out;
+      // The engine ticks a rule at its deadline before the next message.
+      if (auto deadline = rule->next_deadline_mono_ms(); deadline && *deadline <= now.mono_ms) {
+        rule->on_tick(now, state, out);
+      }
+      const auto& plug = household->devices[static_cast<std::size_t>(pick(8))];
+      const double watts = std::vector<double>{0.0, 100.0, 400.0, 900.0, 1500.0, 2500.0}[pick(6)];
+      drivers::DecodeResult decoded;
+      decoded.readings = {number(Capability::power, watts)};
+      rule->on_message({plug, decoded, now}, state, out);
+      raised += static_cast<std::size_t>(std::count_if(
+          out.begin(), out.end(), [](const RuleEvent& e) { return e.signal == Signal::raise; }));
+
+      RuleState copy;
+      for (const auto& [key, value] : state.with_prefix("")) copy.load(key, value);
+      PowerRunningRule fresh(household);
+      std::vector<RuleEvent> fresh_out;
+      fresh.on_tick(now, copy, fresh_out);
+      if (!fresh_out.empty()) {
+        // Due now (a wall-clock step moved a night limit, or the message made it due): the rule
+        // must want its tick at once.
+        const auto deadline = rule->next_deadline_mono_ms();
+        ASSERT_TRUE(deadline && *deadline <= now.mono_ms) << "step " << step << ": missed";
+        ++due_at_once;
+        continue;
+      }
+      ASSERT_EQ(rule->next_deadline_mono_ms(), fresh.next_deadline_mono_ms()) << "step " << step;
+    }
+    EXPECT_GT(raised, 5u) << "the traffic should raise now and then";
+    EXPECT_LT(due_at_once, 100u);
+  }
 }
 
 }  // namespace

@@ -17,6 +17,14 @@
 // clear_hold_ms of that clear raises at once so the engine keeps the one alert.
 //
 // Keys: power_running/<plug>/{high_since,raised,cleared_at}.
+//
+// Cost: the plugs that are high and not yet raised are kept in memory with their due times
+// (rebuilt from the state once, after a restart), so a message costs the same with 1,000 plugs
+// as with one; due times are computed again only when the wall clock moves against the
+// monotonic one (an NTP step), since they depend on the local time of the high period.
+
+#include <map>
+#include <string>
 
 #include "homesafe/rules/household.hpp"
 #include "homesafe/rules/rule.hpp"
@@ -45,9 +53,19 @@ class PowerRunningRule final : public Rule {
   void evaluate(const std::string& plug, Instant now, RuleState& state,
                 std::vector<RuleEvent>& out) const;
   void update_deadline(Instant now, const RuleState& state);
+  // Re-reads one plug's keys into pending_ (or all plugs' the first time).
+  void track(const std::string& plug, const RuleState& state, Instant now);
+  void sync(const RuleState& state, Instant now);
 
+  struct Pending {
+    std::int64_t since_ms;
+    std::int64_t due_ms;
+  };
   HouseholdPtr household_;
   std::optional<std::int64_t> deadline_;
+  bool synced_ = false;
+  std::map<std::string, Pending, std::less<>> pending_;  // high and not raised
+  std::int64_t wall_minus_mono_ = 0;  // of the Instant the due times were computed at
 };
 
 }  // namespace homesafe::rules
