@@ -286,9 +286,11 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
 
   const auto events = engine_.on_message({device, decoded, now});
   const bool alarm_class = drivers::is_alarm_class(device.kind);
-  if (!events.empty() || engine_.state().has_changes()) {
-    commit_events(events, now,
-                  alarm_class || !events.empty() ? Durability::full : Durability::normal);
+  // Rule state that changed without an event (a meter's last reading, a silence timer) goes
+  // with the next telemetry flush (within a second), like the reading itself; an event or an
+  // alarm-class device commits at once, with the state so far.
+  if (!events.empty() || (alarm_class && engine_.state().has_changes())) {
+    commit_events(events, now, Durability::full);
   }
   if (engine_.last_facts().activity && config_.checkin) resident_responded(now);
   buffer_telemetry(device, decoded, now);
@@ -430,9 +432,12 @@ void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
 }
 
 void Hub::flush_telemetry() {
-  if (telemetry_.empty()) return;
+  if (telemetry_.empty() && !engine_.state().has_changes()) return;
   Store::Transaction tx(store_, Durability::normal);
   store_.add_telemetry(telemetry_);
+  for (const auto& [key, value] : engine_.state().take_changes()) {
+    store_.put_rule_state(key, value);
+  }
   tx.commit();
   if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
   telemetry_.clear();
@@ -611,6 +616,10 @@ std::vector<notify::Notification> Hub::pending_notifications() {
 
 void Hub::on_tick(const rules::Instant& now) {
   const auto events = engine_.on_tick(now);
+  const auto escalation_due = escalator_.next_deadline_mono_ms();
+  if (events.empty() && !(escalation_due && *escalation_due <= now.mono_ms)) {
+    return;  // only rule state changed: it goes with the next telemetry flush
+  }
   std::vector<AlertChange> changes;
   std::vector<notify::Notification> notifications;
   {
