@@ -201,9 +201,7 @@ std::string Hub::apply_config_patch(const std::string& patch, const std::string&
     for (const auto& event : events) alerts_.apply(event, now, changes);
     escalate(changes, now, notifications);
     escalator_.on_tick(now, notifications);  // a step of the new policy that is already due
-    for (const auto& [key, value] : engine_.state().take_changes()) {
-      store_.put_rule_state(key, value);
-    }
+    write_rule_state();
     tx.commit();
   }
   config_patches_ = patches.size();
@@ -293,7 +291,7 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
     commit_events(events, now, Durability::full);
   }
   if (engine_.last_facts().activity && config_.checkin) resident_responded(now);
-  buffer_telemetry(device, decoded, now);
+  if (!ephemeral_) buffer_telemetry(device, decoded, now);
   if (telemetry_.size() >= kTelemetryBatch) flush_telemetry();
 }
 
@@ -305,9 +303,7 @@ void Hub::commit_events(const std::vector<rules::RuleEvent>& events, const rules
     Store::Transaction tx(store_, durability);
     for (const auto& event : events) alerts_.apply(event, now, changes);
     escalate(changes, now, notifications);
-    for (const auto& [key, value] : engine_.state().take_changes()) {
-      store_.put_rule_state(key, value);
-    }
+    write_rule_state();
     tx.commit();
   }
   // A failed commit (full disk) does not stop the alarm: it is notified from memory.
@@ -408,9 +404,7 @@ void Hub::commit_household_event(const std::string& detail, const std::string& k
                                  const rules::Instant& now) {
   Store::Transaction tx(store_, Durability::full);
   store_.add_device_event({now.wall_ms, "household", detail, kind});
-  for (const auto& [key, value] : engine_.state().take_changes()) {
-    store_.put_rule_state(key, value);
-  }
+  write_rule_state();
   tx.commit();
 }
 
@@ -431,13 +425,17 @@ void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
   }
 }
 
+void Hub::write_rule_state() {
+  auto changes = engine_.state().take_changes();
+  if (ephemeral_) return;
+  for (const auto& [key, value] : changes) store_.put_rule_state(key, value);
+}
+
 void Hub::flush_telemetry() {
   if (telemetry_.empty() && !engine_.state().has_changes()) return;
   Store::Transaction tx(store_, Durability::normal);
   store_.add_telemetry(telemetry_);
-  for (const auto& [key, value] : engine_.state().take_changes()) {
-    store_.put_rule_state(key, value);
-  }
+  write_rule_state();
   tx.commit();
   if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
   telemetry_.clear();
@@ -627,9 +625,7 @@ void Hub::on_tick(const rules::Instant& now) {
     for (const auto& event : events) alerts_.apply(event, now, changes);
     escalate(changes, now, notifications);
     escalator_.on_tick(now, notifications);
-    for (const auto& [key, value] : engine_.state().take_changes()) {
-      store_.put_rule_state(key, value);
-    }
+    write_rule_state();
     tx.commit();
   }
   emit(changes, notifications, now);

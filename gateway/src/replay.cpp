@@ -109,6 +109,8 @@ ReplayStats run_replay(const HubConfig& config, std::istream& in, std::ostream& 
   Store store(options.store_path);
   JsonLinesOutput output(out, config, zone);
   Hub hub(config, store, output, zone);
+  // Telemetry and rule state are only worth writing into a store that outlives the replay.
+  hub.set_ephemeral_store(options.store_path == ":memory:");
   output.attach(&hub);
 
   ReplayStats stats;

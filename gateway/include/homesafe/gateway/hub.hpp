@@ -131,6 +131,10 @@ class Hub {
 
   // Writes buffered telemetry (the daemon calls it every second; replay at the end).
   void flush_telemetry();
+  // For a store that does not outlive this run (a replay into memory): what only a restart
+  // would read (rule state) and what nothing reads (telemetry) is not written. Rules, alerts and
+  // escalation are unaffected.
+  void set_ephemeral_store(bool ephemeral) { ephemeral_ = ephemeral; }
   // Applies the telemetry retention limits.
   std::int64_t prune_telemetry(const rules::Instant& now);
   // Storage health (the daemon calls it every few seconds, with the free space now and then):
@@ -179,6 +183,8 @@ class Hub {
                               const rules::Instant& now);
   void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
                         const rules::Instant& now);
+  // Inside a transaction: the rule state changed since the last call.
+  void write_rule_state();
 
   HubConfig config_;
   std::size_t config_patches_ = 0;
@@ -200,6 +206,7 @@ class Hub {
   bool checking_storage_ = false;
   std::uint64_t resynced_at_failures_ = 0;  // the store's failed_commits at the last resync
   std::uint64_t telemetry_rows_dropped_ = 0;
+  bool ephemeral_ = false;
 };
 
 }  // namespace homesafe::gateway
