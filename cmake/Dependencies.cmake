@@ -8,7 +8,6 @@ find_package(fmt REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
-pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 
 # Boost.Asio is header-only; use it without deprecated interfaces.
 add_library(homesafe_asio INTERFACE)

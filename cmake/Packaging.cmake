@@ -66,7 +66,7 @@ along escalation ladders that survive power cuts, and forwards everything to the
 Includes the systemd unit, a template hub config and the local broker's Mosquitto settings;
 `homesafe-gateway setup` writes the broker's per-device passwords and ACL.")
 string(CONCAT CPACK_DEBIAN_GATEWAY_PACKAGE_DEPENDS
-       "${homesafe_runtime_depends}, libssl3 (>= 3.0.0), libsqlite3-0 (>= 3.40), libsystemd0, "
+       "${homesafe_runtime_depends}, libssl3 (>= 3.0.0), libsqlite3-0 (>= 3.40), "
        "mosquitto (>= 2.0), adduser, tzdata")
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_RECOMMENDS "mosquitto-clients")
 set(CPACK_DEBIAN_GATEWAY_PACKAGE_CONTROL_EXTRA

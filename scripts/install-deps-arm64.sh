@@ -23,7 +23,6 @@ PACKAGES=(
   libboost1.81-dev:arm64
   libssl-dev:arm64
   libfmt-dev:arm64
-  libsystemd-dev:arm64
   libgtest-dev:arm64 libgmock-dev:arm64
   libyaml-cpp0.7:arm64
 )

@@ -15,7 +15,6 @@ PACKAGES=(
   libboost1.81-dev libssl-dev openssl curl
   libyaml-cpp-dev
   nlohmann-json3-dev libfmt-dev
-  libsystemd-dev
   libgtest-dev libgmock-dev googletest
   clang-format
   tzdata

@@ -10,7 +10,7 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 # Makes find_library/find_package use the multiarch folders /usr/lib/aarch64-linux-gnu.
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 
-# pkg-config must see only the arm64 .pc files, or OpenSSL, SQLite and libsystemd are found for
+# pkg-config must see only the arm64 .pc files, or OpenSSL, SQLite and the others are found for
 # the build machine's architecture.
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
