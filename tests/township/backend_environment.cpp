@@ -27,11 +27,13 @@ class PostgresEnvironment : public ::testing::Environment {
       FAIL() << "HOMESAFE_TEST_DB=postgresql but PostgreSQL could not start: " << e.what();
     }
     set_db_opener([this](const StorageConfig& config) -> std::unique_ptr<DbBackend> {
-      if (config.backend == Dialect::kPostgresql) return open_postgresql(config.url);
+      if (config.backend == Dialect::kPostgresql) {
+        return open_postgresql(config.url, config.application_name);
+      }
       const auto hash = std::hash<std::string>{}(std::filesystem::absolute(config.path).string());
       char name[32];
       std::snprintf(name, sizeof name, "t_%016zx", hash);
-      return open_postgresql(url_for_schema(name));
+      return open_postgresql(url_for_schema(name), config.application_name);
     });
   }
 

@@ -225,7 +225,9 @@ TEST_F(IngestTest, AHubNeverHeardOfCountsFromTheServiceStart) {
 }
 
 TEST_F(IngestTest, SilenceAllowanceIsConfigurable) {
-  Ingest quick(store_, clock_, IngestOptions{60'000, 480});
+  IngestOptions quick_options;
+  quick_options.silence_allowance_ms = 60'000;
+  Ingest quick(store_, clock_, quick_options);
   clock_.advance_ms(60'001);
   EXPECT_EQ(quick.check_silence().size(), 4u);
 }

@@ -100,13 +100,13 @@ TEST(StoreSchema, MigratesToTheLatestVersionOnceAndKeepsData) {
   homesafe::test::TempDir dir("township-schema");
   {
     Store store(dir / "t.db");
-    EXPECT_EQ(store.schema_version(), 4);
+    EXPECT_EQ(store.schema_version(), 5);
     import_households(store, test::registry_csv(), test::kT0);
   }
   Store again(dir / "t.db");
-  EXPECT_EQ(again.schema_version(), 4);
+  EXPECT_EQ(again.schema_version(), 5);
   EXPECT_EQ(again.households().size(), 4u);
-  EXPECT_EQ(again.db().query_one("SELECT COUNT(*) FROM schema_version")->integer(0), 4);
+  EXPECT_EQ(again.db().query_one("SELECT COUNT(*) FROM schema_version")->integer(0), 5);
   if (!test::on_postgresql()) {  // SQLite's own journal: write-ahead log
     EXPECT_EQ(again.db().query_one("SELECT journal_mode FROM pragma_journal_mode")->text(0), "wal");
   }

@@ -59,8 +59,9 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   TownshipConfig c;
-  only_keys(name, root,
-            {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay", "console"});
+  only_keys(
+      name, root,
+      {"storage", "broker", "http", "silence", "utc_offset_minutes", "relay", "console", "ingest"});
   const auto storage = root["storage"];
   if (!storage) throw ConfigError(name + ": missing 'storage'");
   only_keys(name, storage, {"path", "url", "backend"});
@@ -93,11 +94,38 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     fail(name, storage, backend == "postgresql" ? "missing 'url'" : "missing 'path' (or 'url')");
   }
   if (const auto b = root["broker"]) {
-    only_keys(name, b, {"url", "client_id", "username", "password"});
+    only_keys(name, b, {"url", "client_id", "username", "password", "share_group", "alarm_watch"});
     if (b["url"]) c.broker.url = get_string(name, b["url"]);
     if (b["client_id"]) c.broker.client_id = get_string(name, b["client_id"]);
     if (b["username"]) c.broker.username = get_string(name, b["username"]);
     if (b["password"]) c.broker.password = get_string(name, b["password"]);
+    if (b["share_group"]) {
+      c.broker.share_group = get_string(name, b["share_group"]);
+      // MQTT: a share name is not empty and has no '/', '+' or '#'.
+      bool ok = !c.broker.share_group.empty() && c.broker.share_group.size() <= 64;
+      for (char ch : c.broker.share_group) {
+        ok = ok &&
+             (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.');
+      }
+      if (!ok) {
+        fail(name, b["share_group"], "share_group must be 1 to 64 characters of A-Z a-z 0-9 _ - .");
+      }
+    }
+    if (b["alarm_watch"]) c.broker.alarm_watch = get_bool(name, b["alarm_watch"]);
+  }
+  if (const auto in = root["ingest"]) {
+    only_keys(name, in, {"batch_max", "batch_wait_ms", "queue_max"});
+    if (in["batch_max"])
+      c.ingest.batch_max = static_cast<int>(get_int(name, in["batch_max"], 1, 5000));
+    if (in["batch_wait_ms"]) {
+      c.ingest.batch_wait_ms = static_cast<int>(get_int(name, in["batch_wait_ms"], 0, 1000));
+    }
+    if (in["queue_max"]) {
+      c.ingest.queue_max = static_cast<int>(get_int(name, in["queue_max"], 1, 1'000'000));
+    }
+    if (c.ingest.queue_max < c.ingest.batch_max) {
+      fail(name, in, "queue_max must be at least batch_max");
+    }
   }
   if (const auto h = root["http"]) {
     only_keys(name, h, {"address", "port", "secure_cookie", "session_ttl_s"});
@@ -159,6 +187,41 @@ TownshipConfig parse_config(const std::string& yaml, const std::string& name) {
     c.utc_offset_minutes = static_cast<int>(get_int(name, root["utc_offset_minutes"], -720, 840));
   }
   return c;
+}
+
+std::optional<ServiceRole> parse_service_role(const std::string& text) {
+  if (text == "all") return ServiceRole::kAll;
+  if (text == "ingest") return ServiceRole::kIngest;
+  if (text == "api") return ServiceRole::kApi;
+  return std::nullopt;
+}
+
+const char* service_role_name(ServiceRole role) {
+  switch (role) {
+    case ServiceRole::kIngest:
+      return "ingest";
+    case ServiceRole::kApi:
+      return "api";
+    case ServiceRole::kAll:
+      break;
+  }
+  return "all";
+}
+
+void check_service_options(const TownshipConfig& config, const ServiceOptions& options) {
+  const std::string& instance = options.instance;
+  bool ok = instance.size() <= 32 && (!options.instance_given || !instance.empty());
+  for (char ch : instance) {
+    ok =
+        ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.');
+  }
+  if (!ok) throw ConfigError("--instance must be 1 to 32 characters of A-Z a-z 0-9 _ - .");
+  if (options.role != ServiceRole::kAll && !config.storage_postgresql) {
+    throw ConfigError(fmt::format(
+        "--role {} needs PostgreSQL storage (storage: {{url: postgresql://...}}): SQLite is for "
+        "one process, run it with --role all",
+        service_role_name(options.role)));
+  }
 }
 
 TownshipConfig load_config(const std::filesystem::path& path) {

@@ -124,7 +124,9 @@ std::unique_ptr<DbBackend> open_backend(const StorageConfig& config) {
     o = opener();
   }
   if (o) return o(config);
-  if (config.backend == Dialect::kPostgresql) return open_postgresql(config.url);
+  if (config.backend == Dialect::kPostgresql) {
+    return open_postgresql(config.url, config.application_name);
+  }
   return open_sqlite(config.path);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "homesafe/township/log.hpp"
 #include "homesafe/township/messages.hpp"
@@ -161,7 +162,75 @@ void store_command_result(Db& db, const Event& e, std::int64_t now) {
        b.at("command_id").get<std::string>(), e.hub});
 }
 
+// Adds a batch's counts to its row of ingest_stats (inside the batch's transaction).
+void add_stats(Db& db, const std::string& instance, std::int64_t stored, std::int64_t duplicates,
+               std::int64_t rejected) {
+  db.exec(
+      "INSERT INTO ingest_stats (instance, stored, duplicates, rejected) VALUES (?, ?, ?, ?) ON "
+      "CONFLICT (instance) DO UPDATE SET stored = ingest_stats.stored + excluded.stored, "
+      "duplicates = ingest_stats.duplicates + excluded.duplicates, rejected = "
+      "ingest_stats.rejected + excluded.rejected",
+      {instance, stored, duplicates, rejected});
+}
+
+// PostgreSQL's limit is 8000 bytes per payload; keep well under it.
+constexpr std::size_t kNoticeMax = 7000;
+
 }  // namespace
+
+bool is_alarm_event(const std::string& payload) {
+  try {
+    const json j = json::parse(payload);
+    const auto p = j.find("priority");
+    return p != j.end() && p->is_number_integer() && p->get<std::int64_t>() == 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::vector<std::string> change_notices(const std::string& origin, const Changes& changes) {
+  std::vector<std::string> out;
+  json current{{"o", origin}, {"a", json::array()}, {"h", json::array()}};
+  std::size_t size = current.dump().size();
+  std::size_t items = 0;
+  auto add = [&](const char* key, const std::string& id) {
+    const std::size_t cost = json(id).dump().size() + 1;
+    if (items > 0 && size + cost > kNoticeMax) {
+      out.push_back(current.dump());
+      current["a"] = json::array();
+      current["h"] = json::array();
+      size = current.dump().size();
+      items = 0;
+    }
+    current[key].push_back(id);
+    size += cost;
+    ++items;
+  };
+  for (const auto& id : changes.alerts) add("a", id);
+  for (const auto& id : changes.health) add("h", id);
+  if (items > 0) out.push_back(current.dump());
+  return out;
+}
+
+std::optional<ChangeNotice> parse_change_notice(const std::string& payload) {
+  try {
+    const json j = json::parse(payload);
+    ChangeNotice n;
+    n.origin = j.at("o").get<std::string>();
+    for (const auto& id : j.at("a")) n.changes.alerts.insert(id.get<std::string>());
+    for (const auto& id : j.at("h")) n.changes.health.insert(id.get<std::string>());
+    return n;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void notify_changes(Db& db, const std::string& origin, const Changes& changes) {
+  if (db.dialect() != Dialect::kPostgresql || origin.empty() || changes.empty()) return;
+  for (const auto& notice : change_notices(origin, changes)) {
+    db.query("SELECT pg_notify(?, ?)", {std::string(kChangesChannel), notice});
+  }
+}
 
 std::string safety_from_summary(const json& b) {
   std::string out;
@@ -382,7 +451,6 @@ IngestBatchResult Ingest::handle_batch(const std::vector<IngestMessage>& message
   if (messages.empty()) return out;
   Db& db = store_.db();
   const std::int64_t now = clock_.now_ms();
-  store_.prepare_events(now);
   // Rows are locked in one order by every worker (by hub, then event id), so two batches that
   // overlap wait for each other instead of deadlocking.
   std::vector<std::size_t> order(messages.size());
@@ -406,6 +474,7 @@ IngestBatchResult Ingest::handle_batch(const std::vector<IngestMessage>& message
   for (int attempt = 1;; ++attempt) {
     pending.assign(messages.size(), Pending{});
     try {
+      store_.prepare_events(now);  // in the retries too: it may meet a lost connection first
       Transaction tx(db);
       for (const std::size_t i : order) {
         // A refused message leaves nothing behind; in a batch only its own work is undone.
@@ -429,10 +498,31 @@ IngestBatchResult Ingest::handle_batch(const std::vector<IngestMessage>& message
           pending[i] = std::move(p);
         }
       }
+      if (!options_.stats_instance.empty()) {
+        std::int64_t stored = 0, duplicates = 0, rejected = 0;
+        for (const Pending& p : pending) {
+          stored += p.outcome == IngestOutcome::kStored;
+          duplicates += p.outcome == IngestOutcome::kDuplicate;
+          rejected += p.outcome == IngestOutcome::kRejected;
+        }
+        add_stats(db, options_.stats_instance, stored, duplicates, rejected);
+      }
+      if (!options_.notify_origin.empty()) {
+        Changes changed;
+        for (const Pending& p : pending) {
+          if (p.outcome == IngestOutcome::kRejected) continue;
+          Changes copy = p.changes;
+          changed.merge(std::move(copy));
+        }
+        notify_changes(db, options_.notify_origin, changed);
+      }
+      if (options_.hold_commit.count() > 0) std::this_thread::sleep_for(options_.hold_commit);
       tx.commit();
       break;
     } catch (const Rollback&) {
-      break;  // the one message was refused; its transaction is rolled back
+      // The one message was refused; its transaction is rolled back. Count it on its own.
+      if (!options_.stats_instance.empty()) add_stats(db, options_.stats_instance, 0, 0, 1);
+      break;
     } catch (const DbError& e) {
       // Deadlock, serialization failure, busy database or a lost connection: nothing was
       // committed, so the whole batch runs again; past the attempts the caller acks nothing.
@@ -486,6 +576,14 @@ std::vector<std::string> Ingest::check_silence() {
     const std::int64_t since = row.opt_integer(2).value_or(started_at_);
     if (now - since <= options_.silence_allowance_ms) continue;
     Transaction tx(db);
+    // Several processes check silence over one database, and workers store messages meanwhile.
+    // Take the hub's row lock first (as ingest does, touch_hub) and read last_seen_at again under
+    // it: a hub that spoke since the list above was read is not silent, and a second checker
+    // waits here until the first committed, then finds its alert open.
+    db.exec("UPDATE hubs SET last_seen_at = last_seen_at WHERE hub_id = ?", {hub});
+    auto fresh = db.query_one("SELECT last_seen_at FROM hubs WHERE hub_id = ?", {hub});
+    if (!fresh) continue;
+    if (!fresh->is_null(0) && fresh->integer(0) != since) continue;  // it spoke: next round
     auto open = db.query_one(
         "SELECT alert_id FROM alerts WHERE household_id = ? AND kind = 'hub_silent' AND source "
         "= 'township' AND state <> 'resolved'",
@@ -506,6 +604,10 @@ std::vector<std::string> Ingest::check_silence() {
         "channel, note, source) VALUES (?, ?, ?, 'opened', ?, 'system', 'township', '', "
         "'township')",
         {random_id(), alert_id, household, now});
+    Changes changed;
+    changed.alerts.insert(alert_id);
+    changed.health.insert(household);
+    notify_changes(db, options_.notify_origin, changed);
     tx.commit();
     changes_.alerts.insert(alert_id);
     changes_.health.insert(household);

@@ -2,6 +2,9 @@
 // (docs/township.md, "Storage"; docs/deployment.md).
 
 #include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
 
 #include <charconv>
 #include <cstdlib>
@@ -64,10 +67,18 @@ Value to_value(const PGresult* r, int row, int column) {
   }
 }
 
+// The URL's parameters, then application_name (when given) over the URL's own.
+PGconn* connect(const std::string& url, const std::string& application_name) {
+  const char* keys[] = {"dbname", application_name.empty() ? nullptr : "application_name", nullptr};
+  const char* values[] = {url.c_str(), application_name.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, 1);
+}
+
 class PgDb final : public DbBackend {
  public:
-  explicit PgDb(std::string url) : url_(std::move(url)) {
-    conn_ = PQconnectdb(url_.c_str());
+  PgDb(std::string url, std::string application_name)
+      : url_(std::move(url)), application_name_(std::move(application_name)) {
+    conn_ = connect(url_, application_name_);
     if (conn_ == nullptr) throw DbError("cannot connect to PostgreSQL: out of memory", "", true);
     if (PQstatus(conn_) != CONNECTION_OK) {
       const std::string why = trim(PQerrorMessage(conn_));
@@ -159,6 +170,7 @@ class PgDb final : public DbBackend {
   }
 
   void reconnect() {
+    broken_ = false;
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
       throw DbError(
@@ -177,7 +189,7 @@ class PgDb final : public DbBackend {
       }
       return;
     }
-    if (PQstatus(conn_) == CONNECTION_OK && PQconsumeInput(conn_) == 1 &&
+    if (!broken_ && PQstatus(conn_) == CONNECTION_OK && PQconsumeInput(conn_) == 1 &&
         PQstatus(conn_) == CONNECTION_OK) {
       return;
     }
@@ -188,7 +200,12 @@ class PgDb final : public DbBackend {
     const auto status = PQresultStatus(r);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    const bool lost = PQstatus(conn_) != CONNECTION_OK;
+    // The server ended the session (pg_terminate_backend: 57P01; shutdown, crash; class 08):
+    // libpq may not have seen the socket close yet, but the connection is gone all the same.
+    const std::string code = state ? state : "";
+    const bool lost = PQstatus(conn_) != CONNECTION_OK || code.starts_with("08") ||
+                      code == "57P01" || code == "57P02" || code == "57P03";
+    if (lost) broken_ = true;
     std::string why = r ? trim(PQresultErrorMessage(r)) : std::string();
     if (why.empty()) why = trim(PQerrorMessage(conn_));
     throw DbError(std::string(what) + ": " + why, state ? state : (lost ? "08006" : ""), lost);
@@ -252,15 +269,78 @@ class PgDb final : public DbBackend {
   }
 
   std::string url_;
+  std::string application_name_;
   PGconn* conn_ = nullptr;
   bool in_transaction_ = false;
+  bool broken_ = false;  // the server ended the session: open a new one before the next use
   std::unordered_map<std::string, std::pair<std::string, int>> translated_;
+};
+
+class PgListener final : public NotificationListener {
+ public:
+  PgListener(const std::string& url, const std::string& application_name,
+             const std::string& channel) {
+    conn_ = connect(url, application_name);
+    if (conn_ == nullptr) throw DbError("cannot connect to PostgreSQL: out of memory", "", true);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      const std::string why = trim(PQerrorMessage(conn_));
+      PQfinish(conn_);
+      throw DbError("cannot connect to PostgreSQL " + redact_url(url) + ": " + why, "08001", true);
+    }
+    char* quoted = PQescapeIdentifier(conn_, channel.c_str(), channel.size());
+    const std::string sql = std::string("LISTEN ") + (quoted ? quoted : "");
+    PQfreemem(quoted);
+    Result r(PQexec(conn_, sql.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      const std::string why = trim(PQerrorMessage(conn_));
+      PQfinish(conn_);
+      throw DbError("LISTEN failed: " + why, "", true);
+    }
+  }
+  ~PgListener() override { PQfinish(conn_); }
+  PgListener(const PgListener&) = delete;
+  PgListener& operator=(const PgListener&) = delete;
+
+  std::vector<std::string> wait(std::chrono::milliseconds timeout) override {
+    std::vector<std::string> out;
+    collect(out);
+    if (!out.empty()) return out;
+    pollfd fd{PQsocket(conn_), POLLIN, 0};
+    if (fd.fd < 0) throw DbError("listener: connection lost", "08006", true);
+    const int ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+    if (ready < 0 && errno != EINTR) throw DbError("listener: poll failed", "", true);
+    if (ready > 0 && PQconsumeInput(conn_) != 1) {
+      throw DbError("listener: " + trim(PQerrorMessage(conn_)), "08006", true);
+    }
+    collect(out);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      throw DbError("listener: connection lost", "08006", true);
+    }
+    return out;
+  }
+
+ private:
+  void collect(std::vector<std::string>& out) {
+    while (PGnotify* n = PQnotifies(conn_)) {
+      out.emplace_back(n->extra ? n->extra : "");
+      PQfreemem(n);
+    }
+  }
+
+  PGconn* conn_ = nullptr;
 };
 
 }  // namespace
 
-std::unique_ptr<DbBackend> open_postgresql(const std::string& url) {
-  return std::make_unique<PgDb>(url);
+std::unique_ptr<DbBackend> open_postgresql(const std::string& url,
+                                           const std::string& application_name) {
+  return std::make_unique<PgDb>(url, application_name);
+}
+
+std::unique_ptr<NotificationListener> listen_postgresql(const std::string& url,
+                                                        const std::string& application_name,
+                                                        const std::string& channel) {
+  return std::make_unique<PgListener>(url, application_name, channel);
 }
 
 }  // namespace homesafe::township

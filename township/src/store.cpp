@@ -83,7 +83,7 @@ CREATE INDEX events_household ON events (household_id, ts);
 // append a new one. Portable SQL in `common`: TEXT/BIGINT/INTEGER columns, explicit ids (no
 // AUTOINCREMENT/SERIAL), times as Unix milliseconds, no SQLite-only syntax. What only one backend
 // can do (PostgreSQL's partitioning) goes in its own part.
-constexpr std::array<Migration, 4> kMigrations{
+constexpr std::array<Migration, 5> kMigrations{
     Migration{R"sql(
 CREATE TABLE hubs (
   hub_id            TEXT PRIMARY KEY,
@@ -317,7 +317,17 @@ UPDATE daily_summaries SET
   ts = COALESCE((SELECT e.ts FROM events e WHERE e.event_id = daily_summaries.event_id), 0),
   seq = COALESCE((SELECT e.seq FROM events e WHERE e.event_id = daily_summaries.event_id), 0);
 )sql",
-              nullptr, nullptr, &partition_events}};
+              nullptr, nullptr, &partition_events},
+    // 5: county scale, ingest workers (docs/deployment.md): each worker process adds its batches'
+    // counts to its own row, in the batch's transaction, so the totals survive a kill -9.
+    Migration{R"sql(
+CREATE TABLE ingest_stats (
+  instance   TEXT PRIMARY KEY,
+  stored     BIGINT NOT NULL DEFAULT 0,
+  duplicates BIGINT NOT NULL DEFAULT 0,
+  rejected   BIGINT NOT NULL DEFAULT 0
+);
+)sql"}};
 
 }  // namespace
 

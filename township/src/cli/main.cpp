@@ -24,7 +24,10 @@ namespace {
 using namespace homesafe::township;
 
 constexpr const char* kUsage = R"(usage:
-  homesafe-township --config FILE
+  homesafe-township --config FILE [--role all|ingest|api] [--instance NAME]
+      the service; --role all (default) does everything in one process; on PostgreSQL a county
+      runs ingest workers (the hubs' uplink, no HTTP) and api processes (HTTP API, console,
+      live feed, relays); --instance (default: the role) tells processes of one role apart
   homesafe-township check-config FILE
   homesafe-township import-households --config FILE HOUSEHOLDS.csv
   homesafe-township export-households --config FILE [OUT.csv]
@@ -185,9 +188,28 @@ int main(int argc, char** argv) {
       std::printf("%s: ok\n", argv[2]);
       return 0;
     }
-    if (first == "--config") {
-      if (argc != 3) return usage();
-      return run_service(load_config(argv[2]));
+    if (first == "--config" || first == "--role" || first == "--instance") {
+      const Args args = parse_args(argc, argv, 1);
+      if (!args.ok || !args.positional.empty() || !args.options.contains("config")) return usage();
+      ServiceOptions options;
+      for (const auto& [key, value] : args.options) {
+        if (key == "role") {
+          const auto role = parse_service_role(value);
+          if (!role) {
+            std::fputs("--role must be all, ingest or api\n", stderr);
+            return 2;
+          }
+          options.role = *role;
+        } else if (key == "instance") {
+          options.instance = value;
+          options.instance_given = true;
+        } else if (key != "config") {
+          return usage();
+        }
+      }
+      const TownshipConfig config = load_config(args.options.at("config"));
+      check_service_options(config, options);
+      return run_service(config, options);
     }
     return run_command(first, parse_args(argc, argv, 2));
   } catch (const ConfigError& e) {

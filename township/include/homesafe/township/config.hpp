@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,7 +26,21 @@ struct TownshipConfig {
     std::string client_id = "homesafe-township";
     std::string username;
     std::string password;
+    // County scale (docs/deployment.md): the ingest subscriptions become
+    // `$share/SHARE_GROUP/homesafe-up/+/...`, so the broker gives each message to one worker.
+    std::string share_group;
+    // Also hold an unshared subscription to homesafe-up/+/event (a second client, clean session)
+    // and store only the alarms (priority 0) from it.
+    bool alarm_watch = false;
   } broker;
+  // Batched ingest: the MQTT callback queues messages (blocking when `queue_max` are waiting); a
+  // drain thread stores up to `batch_max` in one transaction, waiting up to `batch_wait_ms` for
+  // more after the first, and publishes the acks after the commit.
+  struct {
+    int batch_max = 200;
+    int batch_wait_ms = 5;
+    int queue_max = 2000;
+  } ingest;
   struct {
     std::string address = "127.0.0.1";
     int port = 8080;
@@ -68,6 +83,36 @@ struct TownshipConfig {
     return (silence.heartbeat_s * silence.missed + silence.grace_s) * 1000;
   }
 };
+
+// What one homesafe-township process does (`--role`, docs/deployment.md): `all` is the township's
+// one process; a county runs `ingest` workers and `api` processes over one PostgreSQL database.
+enum class ServiceRole { kAll, kIngest, kApi };
+
+std::optional<ServiceRole> parse_service_role(const std::string& text);
+const char* service_role_name(ServiceRole role);
+
+struct ServiceOptions {
+  ServiceRole role = ServiceRole::kAll;
+  // `--instance`: tells processes of one role apart (MQTT client id CLIENT_ID-INSTANCE, libpq
+  // application_name homesafe-township/ROLE/INSTANCE, the ingest_stats row). Default: the role.
+  std::string instance;
+  bool instance_given = false;  // false: role `all` keeps the plain client id (as before roles)
+
+  std::string instance_name() const {
+    return instance.empty() ? service_role_name(role) : instance;
+  }
+  std::string application_name() const {
+    return std::string("homesafe-township/") + service_role_name(role) + "/" + instance_name();
+  }
+  std::string mqtt_client_id(const TownshipConfig& config) const {
+    if (!instance_given && role == ServiceRole::kAll) return config.broker.client_id;
+    return config.broker.client_id + "-" + instance_name();
+  }
+};
+
+// Throws ConfigError when `options` cannot run with `config`: a bad instance name, or role
+// `ingest`/`api` on SQLite (one process only: it has no way to tell other processes of changes).
+void check_service_options(const TownshipConfig& config, const ServiceOptions& options);
 
 // Throws ConfigError("FILE:LINE:COL: ...") for a bad file.
 TownshipConfig load_config(const std::filesystem::path& path);

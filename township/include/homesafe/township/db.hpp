@@ -5,6 +5,7 @@
 // the rest of the service uses; it forwards to the backend. The SQL the service writes stays
 // within what both accept (docs/township.md, "Storage").
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -58,6 +59,9 @@ struct StorageConfig {
   // PostgreSQL: a libpq connection URI (postgresql://USER@HOST:PORT/DB?...). It may hold a
   // password: never log it, log redact_url(url).
   std::string url;
+  // PostgreSQL: libpq's application_name for every connection (it overrides one in `url`), so
+  // an operator or a test can tell the processes apart in pg_stat_activity. Empty: the URL's.
+  std::string application_name;
 
   static StorageConfig sqlite(std::filesystem::path path) {
     StorageConfig c;
@@ -96,7 +100,21 @@ class DbBackend {
 };
 
 std::unique_ptr<DbBackend> open_sqlite(const std::filesystem::path& path);
-std::unique_ptr<DbBackend> open_postgresql(const std::string& url);
+std::unique_ptr<DbBackend> open_postgresql(const std::string& url,
+                                           const std::string& application_name = {});
+
+// A PostgreSQL connection of its own that LISTENs on one channel (the API processes learn of
+// what ingest workers changed: docs/deployment.md, "API processes").
+class NotificationListener {
+ public:
+  virtual ~NotificationListener() = default;
+  // Waits up to `timeout` for notifications; returns their payloads (empty after the timeout).
+  // Throws DbError (connection_lost) when the connection broke: open a new listener.
+  virtual std::vector<std::string> wait(std::chrono::milliseconds timeout) = 0;
+};
+std::unique_ptr<NotificationListener> listen_postgresql(const std::string& url,
+                                                        const std::string& application_name,
+                                                        const std::string& channel);
 
 // Opens what `config` names, through the opener installed with set_db_opener() if any.
 std::unique_ptr<DbBackend> open_backend(const StorageConfig& config);

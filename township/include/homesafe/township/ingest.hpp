@@ -2,6 +2,7 @@
 // Hub messages in: validate, check the hub against the registry, store in one transaction, and
 // say which ack to publish (after the commit). Also watches for silent hubs.
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -22,6 +23,16 @@ struct IngestOptions {
   std::int64_t silence_allowance_ms = 20 * 60'000;
   // Local time of the township (for visit dates), minutes east of UTC.
   int utc_offset_minutes = 8 * 60;
+  // Each batch adds its counts (stored, duplicates, rejected) to this row of `ingest_stats`, in
+  // the batch's own transaction. Empty: no row.
+  std::string stats_instance;
+  // PostgreSQL: each batch (and hub silence check) NOTIFYs kChangesChannel with what it changed,
+  // inside its transaction, so API processes learn of it on commit. The origin names this process
+  // (it skips its own notices). Empty: no NOTIFY. Nothing on SQLite.
+  std::string notify_origin;
+  // Fault hook for tests (HOMESAFE_TOWNSHIP_FAULT_HOLD_COMMIT_MS): sleep this long after a
+  // batch's statements and before its COMMIT.
+  std::chrono::milliseconds hold_commit{0};
 };
 
 struct Outgoing {
@@ -111,6 +122,23 @@ class Ingest {
   std::map<std::string, std::uint64_t> rejected_;
   Changes changes_;
 };
+
+// Whether an uplink event's payload is an alarm (`priority` 0, docs/uplink.md): what the alarm
+// watchers store. False for anything unparsable.
+bool is_alarm_event(const std::string& payload);
+
+// The PostgreSQL channel of change notices (NOTIFY/LISTEN).
+inline constexpr const char* kChangesChannel = "homesafe_changes";
+// What `origin` changed as NOTIFY payloads, each under PostgreSQL's 8000-byte limit.
+std::vector<std::string> change_notices(const std::string& origin, const Changes& changes);
+struct ChangeNotice {
+  std::string origin;
+  Changes changes;
+};
+std::optional<ChangeNotice> parse_change_notice(const std::string& payload);
+// NOTIFY kChangesChannel with `changes` (inside the caller's transaction: delivered on commit).
+// Does nothing on SQLite or when there is nothing to say.
+void notify_changes(Db& db, const std::string& origin, const Changes& changes);
 
 // Text of the safety aspect (居家安全隐患) of a remote-monitoring visit from a daily summary.
 std::string safety_from_summary(const nlohmann::json& body);

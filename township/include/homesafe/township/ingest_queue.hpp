@@ -1,0 +1,99 @@
+#pragma once
+// Batched ingest between the MQTT callback and the database (docs/deployment.md, "Ingest
+// workers"): the callback queues each message and returns; one drain thread takes up to
+// `batch_max` messages, stores them in one transaction (Ingest::handle_batch) and only after the
+// commit publishes the hubs' acks. The queue is bounded: a full queue blocks the callback, which
+// stops the MQTT client reading and so pushes back on the broker.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "homesafe/township/ingest.hpp"
+
+namespace homesafe::township {
+
+struct IngestQueueOptions {
+  std::size_t batch_max = 200;
+  // After the first message of a batch, wait this long for more (0: take what is there).
+  std::chrono::milliseconds batch_wait{5};
+  std::size_t capacity = 2000;
+  // After a batch failed (database unreachable), pause before the next one.
+  std::chrono::milliseconds failure_pause{500};
+};
+
+// A bounded, closable FIFO of messages. Thread-safe.
+class IngestQueue {
+ public:
+  explicit IngestQueue(std::size_t capacity);
+
+  // Blocks while the queue is full. Returns the message's number (1, 2, ... in queue order), or
+  // 0 (the message is dropped) once the queue is closed.
+  std::uint64_t push(IngestMessage message);
+  // Waits for a first message, then up to `wait` for more, and returns at most `max`. Returns
+  // what is there at once when closed; empty only when closed and drained.
+  std::vector<IngestMessage> take(std::size_t max, std::chrono::milliseconds wait);
+  // Refuses further pushes (blocked pushers return false); take() drains what is left.
+  void close();
+  std::size_t size() const;
+
+ private:
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
+  std::deque<IngestMessage> items_;
+  std::uint64_t pushed_ = 0;
+  bool closed_ = false;
+};
+
+// The drain thread: handler(batch) stores a batch and returns its acks; publish(acks) runs after
+// the handler returned (the commit). A batch whose handler throws is logged and not acked: the
+// hubs send those events again.
+class IngestDrain {
+ public:
+  using Handler = std::function<IngestBatchResult(const std::vector<IngestMessage>&)>;
+  using Publish = std::function<void(std::vector<Outgoing>)>;
+
+  // `name` labels log lines ("ingest", "alarm watch").
+  IngestDrain(IngestQueueOptions options, Handler handler, Publish publish, std::string name);
+  ~IngestDrain();
+  IngestDrain(const IngestDrain&) = delete;
+  IngestDrain& operator=(const IngestDrain&) = delete;
+
+  // From the MQTT callback: blocks while the queue is full; false once stopping.
+  bool push(IngestMessage message) { return queue_.push(std::move(message)) != 0; }
+  // As push(), then waits until the batch holding the message was handled (committed, or
+  // failed). For alarms: the MQTT callback returns, and the broker gets its PUBACK, only once the
+  // alarm is stored (DESIGN.md, "Acknowledge after commit").
+  bool push_and_wait(IngestMessage message);
+  // Stops taking messages, stores and acks what is queued, joins the thread. Idempotent.
+  void stop();
+
+  std::uint64_t batches() const;
+  std::uint64_t failed_batches() const;
+  std::size_t queued() const { return queue_.size(); }
+
+ private:
+  void run();
+
+  IngestQueueOptions options_;
+  Handler handler_;
+  Publish publish_;
+  std::string name_;
+  IngestQueue queue_;
+  mutable std::mutex counters_mutex_;
+  std::uint64_t batches_ = 0;
+  std::uint64_t failed_batches_ = 0;
+  std::uint64_t handled_ = 0;  // messages handled so far (queue order)
+  std::condition_variable handled_changed_;
+  std::thread thread_;  // last: starts after everything it uses
+};
+
+}  // namespace homesafe::township
