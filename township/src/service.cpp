@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 #include <charconv>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -125,16 +126,13 @@ class MqttLink {
             fmt::format("{}: not connected, {} message(s) not published", name_, messages.size()));
         return;
       }
-      std::vector<std::pair<std::string, mqtt::delivery_token_ptr>> tokens;
-      for (const auto& out : messages) {
-        try {
-          tokens.emplace_back(
-              out.topic, client_.publish(mqtt::make_message(out.topic, out.payload, 1, false)));
-        } catch (const mqtt::exception& e) {
-          log_warn(fmt::format("{}: publish on {} failed: {}", name_, out.topic, e.what()));
-        }
-      }
-      for (const auto& [topic, token] : tokens) {
+      // A window of publishes in flight: Paho refuses a publish once 100 are queued
+      // (MQTTASYNC_MAX_BUFFERED_MESSAGES), and a batch can carry a few hundred acks.
+      constexpr std::size_t kWindow = 64;
+      std::deque<std::pair<std::string, mqtt::delivery_token_ptr>> in_flight;
+      const auto settle_oldest = [&] {
+        auto [topic, token] = std::move(in_flight.front());
+        in_flight.pop_front();
         try {
           if (!token->wait_for(std::chrono::seconds(10))) {
             log_warn(fmt::format("{}: publish on {} not confirmed", name_, topic));
@@ -142,7 +140,17 @@ class MqttLink {
         } catch (const mqtt::exception& e) {
           log_warn(fmt::format("{}: publish on {} failed: {}", name_, topic, e.what()));
         }
+      };
+      for (const auto& out : messages) {
+        if (in_flight.size() >= kWindow) settle_oldest();
+        try {
+          in_flight.emplace_back(
+              out.topic, client_.publish(mqtt::make_message(out.topic, out.payload, 1, false)));
+        } catch (const mqtt::exception& e) {
+          log_warn(fmt::format("{}: publish on {} failed: {}", name_, out.topic, e.what()));
+        }
       }
+      while (!in_flight.empty()) settle_oldest();
     });
   }
 
