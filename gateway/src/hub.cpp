@@ -311,6 +311,22 @@ void Hub::commit_events(const std::vector<rules::RuleEvent>& events, const rules
   if (store_.last_commit_failed()) check_storage(std::nullopt, now);
 }
 
+void Hub::resync_after_failures() {
+  if (store_.failed_commits() == resynced_at_failures_) return;
+  // Commits were lost: write what memory holds now (rule state, active alerts) so that a
+  // restart does not start from the older state on disk. Tried again until it works.
+  Store::Transaction tx(store_, Durability::full);
+  store_.replace_rule_state(engine_.state().with_prefix(""));
+  (void)engine_.state().take_changes();
+  for (const auto& [id, alert] : alerts_.active()) store_.save_alert(alert, false);
+  tx.commit();
+  if (!store_.last_commit_failed()) {
+    resynced_at_failures_ = store_.failed_commits();
+    log::info("storage: writes work again; rule state and {} active alert(s) written",
+              alerts_.active().size());
+  }
+}
+
 void Hub::check_storage(std::optional<std::uint64_t> free_bytes, const rules::Instant& now) {
   if (checking_storage_) return;  // raising the alert commits too, and may fail the same way
   checking_storage_ = true;
@@ -328,20 +344,7 @@ void Hub::check_storage(std::optional<std::uint64_t> free_bytes, const rules::In
     commit_events({{rules::Signal::raise, rules::AlertKind::storage_full, "", decision.detail}},
                   now, Durability::full);
   }
-  if (store_.failed_commits() != resynced_at_failures_) {
-    // Commits were lost: write what memory holds now (rule state, active alerts) so that a
-    // restart does not start from the older state on disk. Tried again until it works.
-    Store::Transaction tx(store_, Durability::full);
-    store_.replace_rule_state(engine_.state().with_prefix(""));
-    (void)engine_.state().take_changes();
-    for (const auto& [id, alert] : alerts_.active()) store_.save_alert(alert, false);
-    tx.commit();
-    if (!store_.last_commit_failed()) {
-      resynced_at_failures_ = store_.failed_commits();
-      log::info("storage: writes work again; rule state and {} active alert(s) written",
-                alerts_.active().size());
-    }
-  }
+  resync_after_failures();
   if (decision.action == Action::clear) {
     log::info("storage: enough free space and no failed write for a while");
     commit_events({{rules::Signal::clear, rules::AlertKind::storage_full, "", {}}}, now,
@@ -432,13 +435,17 @@ void Hub::write_rule_state() {
 }
 
 void Hub::flush_telemetry() {
-  if (telemetry_.empty() && !engine_.state().has_changes()) return;
-  Store::Transaction tx(store_, Durability::normal);
-  store_.add_telemetry(telemetry_);
-  write_rule_state();
-  tx.commit();
-  if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
-  telemetry_.clear();
+  if (!telemetry_.empty() || engine_.state().has_changes()) {
+    Store::Transaction tx(store_, Durability::normal);
+    store_.add_telemetry(telemetry_);
+    write_rule_state();
+    tx.commit();
+    if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
+    telemetry_.clear();
+  }
+  // Writes work (again): what memory kept goes to disk within a second of space coming back,
+  // and at the latest when the daemon stops.
+  if (!store_.last_commit_failed()) resync_after_failures();
 }
 
 std::int64_t Hub::prune_telemetry(const rules::Instant& now) {

@@ -185,6 +185,8 @@ class Hub {
                         const rules::Instant& now);
   // Inside a transaction: the rule state changed since the last call.
   void write_rule_state();
+  // After lost commits, once writes work: writes the rule state and active alerts from memory.
+  void resync_after_failures();
 
   HubConfig config_;
   std::size_t config_patches_ = 0;
