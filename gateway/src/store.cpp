@@ -343,8 +343,13 @@ Store::Transaction::Transaction(Store& store, Durability durability)
     store_.current_durability_ = durability;
   }
   store_.transaction_write_failed_ = false;
-  store_.transaction_depth_ = 1;
-  store_.statement("BEGIN IMMEDIATE").run();
+  store_.transaction_depth_ = 1;  // before BEGIN, so that a tolerated failure of BEGIN is recorded
+  try {
+    store_.statement("BEGIN IMMEDIATE").run();
+  } catch (...) {
+    store_.transaction_depth_ = 0;  // no transaction: the next one must not think it is nested
+    throw;
+  }
   store_.rollback_only_ = false;
 }
 

@@ -129,7 +129,7 @@ class Store {
   void tolerate_write_failures(bool on) { tolerate_write_failures_ = on; }
   // Transactions (and statements outside one) lost to a storage failure so far.
   std::uint64_t failed_commits() const { return failed_commits_; }
-  // Whether the last transaction (or statement outside one) was lost.
+  // Whether the last transaction was lost (rolled back instead of committed).
   bool last_commit_failed() const { return last_commit_failed_; }
   // SQLite's message for the last storage failure ("database or disk is full", ...).
   const std::string& last_write_error() const { return last_write_error_; }
