@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "homesafe/township/config.hpp"
 #include "homesafe/township/ingest.hpp"
@@ -55,6 +56,39 @@ TEST(IngestQueue, WaitsForMoreAfterTheFirstMessage) {
   auto batch = queue.take(2, 5s);
   late.join();
   EXPECT_EQ(batch.size(), 2u);
+}
+
+TEST(IngestQueue, AnUrgentMessageEndsTheWaitForMore) {
+  IngestQueue queue(10);
+  std::atomic<bool> taken{false};
+  std::vector<IngestMessage> batch;
+  // An hour's batch window: only the alarm (or close(), should the test fail) ends it.
+  std::thread drain([&] {
+    batch = queue.take(10, 1h);
+    taken = true;
+  });
+  ASSERT_TRUE(queue.push(msg(0)));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(taken);  // an ordinary message waits for company
+  ASSERT_TRUE(queue.push(msg(1), /*urgent=*/true));
+  EXPECT_TRUE(homesafe::test::wait_until([&] { return taken.load(); }, 10s));
+  if (!taken) queue.close();
+  drain.join();
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[1].payload, "1");
+
+  // Once taken, the alarm no longer cuts later batches short.
+  taken = false;
+  std::thread next([&] {
+    batch = queue.take(10, 1h);
+    taken = true;
+  });
+  ASSERT_TRUE(queue.push(msg(2)));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(taken);
+  queue.close();
+  next.join();
+  EXPECT_EQ(batch.size(), 1u);
 }
 
 TEST(IngestQueue, AFullQueueBlocksThePusherUntilTaken) {

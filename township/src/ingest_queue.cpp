@@ -8,12 +8,13 @@ namespace homesafe::township {
 
 IngestQueue::IngestQueue(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
-std::uint64_t IngestQueue::push(IngestMessage message) {
+std::uint64_t IngestQueue::push(IngestMessage message, bool urgent) {
   std::unique_lock lock(mutex_);
   not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
   if (closed_) return 0;
   items_.push_back(std::move(message));
   const std::uint64_t number = ++pushed_;
+  if (urgent) last_urgent_ = number;
   lock.unlock();
   not_empty_.notify_one();
   return number;
@@ -26,11 +27,13 @@ std::vector<IngestMessage> IngestQueue::take(std::size_t max, std::chrono::milli
   not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
   if (!closed_ && items_.size() < max && wait.count() > 0) {
     const auto deadline = std::chrono::steady_clock::now() + wait;
-    not_empty_.wait_until(lock, deadline, [&] { return closed_ || items_.size() >= max; });
+    not_empty_.wait_until(lock, deadline,
+                          [&] { return closed_ || items_.size() >= max || last_urgent_ > taken_; });
   }
   while (!items_.empty() && out.size() < max) {
     out.push_back(std::move(items_.front()));
     items_.pop_front();
+    ++taken_;
   }
   lock.unlock();
   not_full_.notify_all();
@@ -80,7 +83,7 @@ std::uint64_t IngestDrain::failed_batches() const {
 }
 
 bool IngestDrain::push_and_wait(IngestMessage message) {
-  const std::uint64_t number = queue_.push(std::move(message));
+  const std::uint64_t number = queue_.push(std::move(message), /*urgent=*/true);
   if (number == 0) return false;
   std::unique_lock lock(counters_mutex_);
   handled_changed_.wait(lock, [&] { return handled_ >= number; });

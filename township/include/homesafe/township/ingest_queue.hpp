@@ -34,10 +34,12 @@ class IngestQueue {
   explicit IngestQueue(std::size_t capacity);
 
   // Blocks while the queue is full. Returns the message's number (1, 2, ... in queue order), or
-  // 0 (the message is dropped) once the queue is closed.
-  std::uint64_t push(IngestMessage message);
-  // Waits for a first message, then up to `wait` for more, and returns at most `max`. Returns
-  // what is there at once when closed; empty only when closed and drained.
+  // 0 (the message is dropped) once the queue is closed. An `urgent` message (an alarm) ends the
+  // wait of take() for more messages: it is stored now, with whatever is queued before it.
+  std::uint64_t push(IngestMessage message, bool urgent = false);
+  // Waits for a first message, then up to `wait` for more (not while an urgent one is queued),
+  // and returns at most `max`. Returns what is there at once when closed; empty only when closed
+  // and drained.
   std::vector<IngestMessage> take(std::size_t max, std::chrono::milliseconds wait);
   // Refuses further pushes (blocked pushers return false); take() drains what is left.
   void close();
@@ -50,6 +52,8 @@ class IngestQueue {
   std::condition_variable not_full_;
   std::deque<IngestMessage> items_;
   std::uint64_t pushed_ = 0;
+  std::uint64_t taken_ = 0;
+  std::uint64_t last_urgent_ = 0;  // number of the last urgent message; queued while > taken_
   bool closed_ = false;
 };
 
@@ -69,9 +73,9 @@ class IngestDrain {
 
   // From the MQTT callback: blocks while the queue is full; false once stopping.
   bool push(IngestMessage message) { return queue_.push(std::move(message)) != 0; }
-  // As push(), then waits until the batch holding the message was handled (committed, or
-  // failed). For alarms: the MQTT callback returns, and the broker gets its PUBACK, only once the
-  // alarm is stored (DESIGN.md, "Acknowledge after commit").
+  // As push() of an urgent message, then waits until the batch holding the message was handled
+  // (committed, or failed). For alarms: the MQTT callback returns, and the broker gets its PUBACK,
+  // only once the alarm is stored (DESIGN.md, "Acknowledge after commit").
   bool push_and_wait(IngestMessage message);
   // Stops taking messages, stores and acks what is queued, joins the thread. Idempotent.
   void stop();
