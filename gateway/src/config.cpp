@@ -74,8 +74,9 @@ constexpr std::array<std::string_view, 3> kHouseholdKeys{"id", "name", "timezone
 constexpr std::array<std::string_view, 7> kBrokerKeys{
     "url", "client_id", "username", "password", "password_file", "keepalive", "tls"};
 constexpr std::array<std::string_view, 4> kTlsKeys{"ca_file", "cert_file", "key_file", "verify"};
-constexpr std::array<std::string_view, 4> kStorageKeys{"path", "telemetry_retention_days",
-                                                       "telemetry_max_rows", "min_free_mb"};
+constexpr std::array<std::string_view, 5> kStorageKeys{"path", "telemetry_retention_days",
+                                                       "telemetry_max_rows",
+                                                       "telemetry_every_reading", "min_free_mb"};
 constexpr std::array<std::string_view, 12> kDeviceKeys{
     "id",    "kind",         "format",   "topic",    "location",     "power",
     "model", "call_actions", "entrance", "activity", "high_power_w", "silence"};
@@ -937,6 +938,11 @@ class Parser {
     if (const Entry* entry = fields.find("telemetry_max_rows")) {
       if (auto rows = integer(*entry, "telemetry_max_rows", 1000, 1'000'000'000)) {
         storage.telemetry_max_rows = *rows;
+      }
+    }
+    if (const Entry* entry = fields.find("telemetry_every_reading")) {
+      if (auto every = boolean(*entry, "telemetry_every_reading")) {
+        storage.telemetry_every_reading = *every;
       }
     }
     if (const Entry* entry = fields.find("min_free_mb")) {

@@ -416,6 +416,19 @@ void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
   const std::int64_t ts = decoded.device_ts_ms.value_or(now.wall_ms);
   for (const auto& reading : decoded.readings) {
     if (reading.capability == drivers::Capability::action) continue;  // events, not telemetry
+    if (const auto* number = std::get_if<double>(&reading.value);
+        number && !config_.storage.telemetry_every_reading) {
+      // A measurement (power, a meter's total, a temperature): the latest of the second is
+      // kept. States (booleans, text) keep every change: the daily summary counts them.
+      auto [slot, fresh] =
+          waiting_numbers_.try_emplace({&device, reading.capability}, telemetry_.size());
+      if (!fresh) {
+        TelemetryRow& row = telemetry_[slot->second];
+        row.ts_ms = ts;
+        row.number = *number;
+        continue;
+      }
+    }
     TelemetryRow row{ts, device.id, std::string(drivers::to_string(reading.capability)), {}, {}};
     if (const auto* flag = std::get_if<bool>(&reading.value)) {
       row.number = *flag ? 1.0 : 0.0;
@@ -442,6 +455,7 @@ void Hub::flush_telemetry() {
     tx.commit();
     if (store_.last_commit_failed()) telemetry_rows_dropped_ += telemetry_.size();
     telemetry_.clear();
+    waiting_numbers_.clear();
   }
   // Writes work (again): what memory kept goes to disk within a second of space coming back,
   // and at the latest when the daemon stops.

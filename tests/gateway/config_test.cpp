@@ -88,6 +88,7 @@ TEST(ConfigExample, ParsesWithExpectedValues) {
   EXPECT_EQ(config.storage.telemetry_retention_days, 35);
   EXPECT_EQ(config.storage.telemetry_max_rows, 2'000'000);
   EXPECT_EQ(config.storage.min_free_mb, 50);
+  EXPECT_FALSE(config.storage.telemetry_every_reading);
 
   ASSERT_THAT(config.devices, SizeIs(8));
   std::vector<std::string> ids;
@@ -176,7 +177,8 @@ TEST(ConfigDefaults, OptionalKeysAreRead) {
       "  password_file: /etc/homesafe/broker.pass\n"
       "  keepalive: 1m30s\n"
       "  tls: {ca_file: /etc/ca.pem, cert_file: c.pem, key_file: k.pem, verify: false}\n"
-      "storage: {path: /tmp/x.db, telemetry_retention_days: 3650, telemetry_max_rows: 1000}\n"
+      "storage: {path: /tmp/x.db, telemetry_retention_days: 3650, telemetry_max_rows: 1000,\n"
+      "          telemetry_every_reading: true}\n"
       "devices:\n"
       "  - {id: p, kind: plug, location: 厨房, power: battery, topic: a/b c/d}\n"
       "  - {id: q, kind: call_button, location: 卧室, power: mains}\n" +
@@ -199,6 +201,7 @@ TEST(ConfigDefaults, OptionalKeysAreRead) {
   EXPECT_FALSE(config.broker.tls->verify);
   EXPECT_EQ(config.storage.telemetry_retention_days, 3650);
   EXPECT_EQ(config.storage.telemetry_max_rows, 1000);
+  EXPECT_TRUE(config.storage.telemetry_every_reading);
   EXPECT_EQ(config.devices[0].power, drivers::PowerSource::battery);
   EXPECT_EQ(config.devices[0].topic, "a/b c/d");
   EXPECT_EQ(config.devices[1].power, drivers::PowerSource::mains);

@@ -182,6 +182,51 @@ TEST_F(HubTest, TelemetryIsBufferedThenStored) {
   EXPECT_EQ(store_.telemetry_count(), 2);
 }
 
+TEST_F(HubTest, TelemetryKeepsTheLatestMeasurementOfAFlushAndEveryState) {
+  // A meter chattering within one flush (the daemon flushes every second): one row, the latest.
+  for (int i = 0; i < 5; ++i) {
+    send("water-meter", R"({"water_total_l":)" + std::to_string(100 + i) + R"(,"battery":90})");
+  }
+  // States keep every reading: the daily summary counts them.
+  send("kitchen-smoke", R"({"smoke":false})");
+  send("kitchen-smoke", R"({"smoke":false})");
+  const std::int64_t at = clock_.now().wall_ms;
+  hub_.flush_telemetry();
+  auto water = store_.telemetry_between(0, at + 1, "water_total_l");
+  ASSERT_EQ(water.size(), 1u);
+  EXPECT_EQ(water[0].number, 104.0);
+  EXPECT_EQ(water[0].ts_ms, at - 2000);  // when the latest reading came
+  EXPECT_EQ(store_.telemetry_between(0, at + 1, "battery").size(), 1u);
+  EXPECT_EQ(store_.telemetry_between(0, at + 1, "smoke").size(), 2u);
+
+  // The next flush starts afresh.
+  send("water-meter", R"({"water_total_l":105})");
+  send("water-meter", R"({"water_total_l":106})");
+  hub_.flush_telemetry();
+  water = store_.telemetry_between(0, clock_.now().wall_ms + 1, "water_total_l");
+  ASSERT_EQ(water.size(), 2u);
+  EXPECT_EQ(water[1].number, 106.0);
+}
+
+TEST(HubTelemetry, EveryReadingWhenConfigured) {
+  HubConfig config = test::small_config();
+  config.storage.telemetry_every_reading = true;
+  Store store(":memory:");
+  test::RecordingOutput output;
+  ManualClock clock{1'793'487'600'000, 5'000};
+  Hub hub(config, store, output, rules::TimeZone::fixed("Asia/Shanghai", 8 * 3600));
+  hub.start(clock.now());
+  for (int i = 0; i < 5; ++i) {
+    clock.advance_ms(100);
+    hub.on_message("homesafe/h001/dev/water-meter/state",
+                   R"({"water_total_l":)" + std::to_string(100 + i) + "}", clock.now());
+  }
+  hub.flush_telemetry();
+  const auto water = store.telemetry_between(0, clock.now().wall_ms + 1, "water_total_l");
+  ASSERT_EQ(water.size(), 5u);
+  EXPECT_EQ(water[4].number, 104.0);
+}
+
 TEST(HubRestart, StateAndIdsSurviveARestart) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("homesafe-hub-restart-" + std::to_string(::getpid()));

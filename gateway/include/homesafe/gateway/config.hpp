@@ -76,6 +76,9 @@ struct StorageConfig {
   std::string path;  // SQLite file; ":memory:" only for tests and replay
   int telemetry_retention_days = 35;
   std::int64_t telemetry_max_rows = 2'000'000;
+  // false: of a device's numeric readings (power, meter totals, temperature) the history keeps
+  // the latest of each second; true: every reading. States (booleans, text) keep every change.
+  bool telemetry_every_reading = false;
   // Below this much free space on the store's file system the hub raises `storage_full`
   // (0: no free-space check).
   std::int64_t min_free_mb = 50;

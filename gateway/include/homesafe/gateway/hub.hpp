@@ -202,6 +202,11 @@ class Hub {
   // integration's bridge state).
   std::unordered_map<std::string, std::vector<Route>> routes_;
   std::vector<TelemetryRow> telemetry_;
+  // Numeric readings waiting in telemetry_, by (device, capability): a newer one replaces the
+  // waiting one, so the history keeps at most one such row per flush (a second). Cleared at
+  // every flush. Unused with storage.telemetry_every_reading.
+  std::map<std::pair<const drivers::DeviceConfig*, drivers::Capability>, std::size_t>
+      waiting_numbers_;
   InputErrors input_errors_;
   std::int64_t messages_processed_ = 0;
   StorageMonitor storage_;
