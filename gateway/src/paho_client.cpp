@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include "homesafe/gateway/log.hpp"
@@ -98,8 +100,7 @@ std::set<std::string> addresses_of(const std::string& host) {
 
 class PahoClient final : public MqttClient {
  public:
-  explicit PahoClient(const MqttSettings& settings)
-      : settings_(settings), client_(settings.url, settings.client_id, nullptr) {
+  explicit PahoClient(const MqttSettings& settings) : settings_(settings) {
     // nullptr persistence: Paho keeps nothing on disk; the gateway's store is the record.
     auto builder = mqtt::connect_options_builder()
                        .clean_session(settings.clean_session)
@@ -126,23 +127,13 @@ class PahoClient final : public MqttClient {
       builder.ssl(std::move(ssl));
     }
     options_ = builder.finalize();
-
-    client_.set_message_callback([this](mqtt::const_message_ptr message) {
-      if (!handlers_.on_message) return;
-      MqttMessage m{message->get_topic(), message->get_payload_str(), message->get_qos(),
-                    message->is_retained()};
-      handlers_.on_message(m);
-    });
-    client_.set_connection_lost_handler([this](const std::string& cause) {
-      if (handlers_.on_connection_lost)
-        handlers_.on_connection_lost(cause.empty() ? "lost" : cause);
-    });
+    make_client();
   }
 
   ~PahoClient() override {
     worker_.stop();
     try {
-      if (client_.is_connected()) client_.disconnect(0)->wait_for(std::chrono::seconds(2));
+      if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(2));
     } catch (const std::exception&) {
       // Shutting down anyway.
     }
@@ -152,8 +143,21 @@ class PahoClient final : public MqttClient {
 
   void connect() override {
     worker_.post([this]() mutable {
+      if (replace_client_) {
+        replace_client_ = false;
+        log::warn(
+            "mqtt: the connection to {} ended soon after it began, several times in a row; "
+            "starting a new client without its unacknowledged messages (they are sent again "
+            "from the store)",
+            settings_.url);
+        make_client();
+      }
       void* context = CompletionListener::context([this](bool ok, const std::string& why) {
         if (ok) {
+          {
+            std::lock_guard lock(guard_mutex_);
+            guard_.connected(std::chrono::steady_clock::now());
+          }
           // Nagle would hold an alarm's notification back until the previous segment is
           // acknowledged (tens of ms under load): off on this connection's new socket.
           if (endpoint_) {
@@ -166,7 +170,7 @@ class PahoClient final : public MqttClient {
         }
       });
       try {
-        client_.connect(options_, context, listener_);
+        client_->connect(options_, context, listener_);
       } catch (const mqtt::exception& e) {
         CompletionListener::abandon(context, e.what());
       }
@@ -179,9 +183,9 @@ class PahoClient final : public MqttClient {
         if (!ok) log::error("mqtt: subscribe failed: {}", why);
       });
       try {
-        client_.subscribe(mqtt::string_collection::create(filters),
-                          mqtt::iasync_client::qos_collection(qos.begin(), qos.end()), context,
-                          listener_);
+        client_->subscribe(mqtt::string_collection::create(filters),
+                           mqtt::iasync_client::qos_collection(qos.begin(), qos.end()), context,
+                           listener_);
       } catch (const mqtt::exception& e) {
         CompletionListener::abandon(context, e.what());
       }
@@ -197,7 +201,7 @@ class PahoClient final : public MqttClient {
       try {
         auto msg =
             mqtt::make_message(message.topic, message.payload, message.qos, message.retained);
-        client_.publish(msg, context, listener_);
+        client_->publish(msg, context, listener_);
       } catch (const mqtt::exception& e) {
         log::warn("mqtt: publish on {} failed: {}", message.topic, e.what());
         CompletionListener::abandon(context, e.what());
@@ -212,7 +216,7 @@ class PahoClient final : public MqttClient {
             if (done) done();
           });
       try {
-        client_.disconnect(static_cast<int>(timeout.count()), context, listener_);
+        client_->disconnect(static_cast<int>(timeout.count()), context, listener_);
       } catch (const mqtt::exception& e) {
         CompletionListener::abandon(context, e.what());
       }
@@ -220,13 +224,38 @@ class PahoClient final : public MqttClient {
   }
 
  private:
+  // A new Paho client with our callbacks; the old one (if any) is destroyed first, which fails
+  // its unfinished operations (their completions run with ok = false).
+  void make_client() {
+    client_.reset();
+    client_ = std::make_unique<mqtt::async_client>(settings_.url, settings_.client_id, nullptr);
+    client_->set_message_callback([this](mqtt::const_message_ptr message) {
+      if (!handlers_.on_message) return;
+      MqttMessage m{message->get_topic(), message->get_payload_str(), message->get_qos(),
+                    message->is_retained()};
+      handlers_.on_message(m);
+    });
+    client_->set_connection_lost_handler([this](const std::string& cause) {
+      {
+        std::lock_guard lock(guard_mutex_);
+        if (guard_.lost(std::chrono::steady_clock::now())) replace_client_ = true;
+      }
+      if (handlers_.on_connection_lost)
+        handlers_.on_connection_lost(cause.empty() ? "lost" : cause);
+    });
+  }
+
   // Declared before client_ so that they outlive every callback the client makes.
   MqttSettings settings_;
   std::optional<BrokerEndpoint> endpoint_ = broker_endpoint(settings_.url);
   Handlers handlers_;
   CompletionListener listener_;
   mqtt::connect_options options_;
-  mqtt::async_client client_;
+  std::mutex guard_mutex_;  // guard_ is used on Paho's thread and the worker
+  ShortConnectionGuard guard_;
+  std::atomic<bool> replace_client_{false};
+  // Replaced only on the worker (make_client), between connections.
+  std::unique_ptr<mqtt::async_client> client_;
   // Every Paho operation runs here, never on the io thread (see serial_worker.hpp).
   SerialWorker worker_;  // last: stopped first, before the client goes away
 };

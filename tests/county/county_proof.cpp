@@ -365,7 +365,8 @@ int run(const Options& o) {
     say("events " + std::to_string(c.generated) + ", acked " + std::to_string(c.acks) +
         ", in outboxes " + std::to_string(c.outbox) + ", resent " + std::to_string(c.resent) +
         ", stale acks " + std::to_string(c.stale_acks) + ", connection losses " +
-        std::to_string(c.connection_losses));
+        std::to_string(c.connection_losses) + ", clients replaced " +
+        std::to_string(c.clients_replaced));
   };
   auto wait_until_second = [&](double at) {
     auto next_progress = SteadyClock::now() + 10s;
@@ -639,6 +640,8 @@ int run(const Options& o) {
             << counters.resent << " |\n"
             << "| acks for ids no longer in an outbox | " << counters.stale_acks << " |\n"
             << "| hub connection losses | " << counters.connection_losses << " |\n"
+            << "| hub clients replaced after short connections | " << counters.clients_replaced
+            << " |\n"
             << "| ingest_stats stored / duplicates / rejected | "
             << (have_stats ? std::to_string(stored) + " / " + std::to_string(duplicates) + " / " +
                                  std::to_string(rejected)

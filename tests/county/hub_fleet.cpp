@@ -70,39 +70,50 @@ HubFleet::~HubFleet() {
   }
 }
 
+mqtt::token_ptr HubFleet::make_client(Hub& hub_ref) {
+  Hub* hub = &hub_ref;
+  const std::string id = hub->account.hub_id;
+  hub->client.reset();
+  hub->client = std::make_unique<mqtt::async_client>(options_.broker_url, "hub-" + id, nullptr);
+  mqtt::async_client* client = hub->client.get();
+  const std::string ack_topic = "homesafe-down/" + id + "/ack";
+  // Paho's thread: only queue the ack; the sender thread owns the outboxes (and calls Paho,
+  // which must not wait for a lock this callback holds).
+  client->set_message_callback([this, hub](mqtt::const_message_ptr m) {
+    std::lock_guard lock(acks_mutex_);
+    pending_acks_.emplace_back(hub, m->get_payload_str());
+  });
+  client->set_connection_lost_handler([this, hub](const std::string&) {
+    ++connection_losses_;
+    std::lock_guard lock(hub->guard_mutex);
+    if (hub->guard.lost(SteadyClock::now())) hub->replace = true;
+  });
+  // After a reconnect (broker restart): subscribe again, in case the session was not kept.
+  client->set_connected_handler([hub, client, ack_topic](const std::string&) {
+    {
+      std::lock_guard lock(hub->guard_mutex);
+      hub->guard.connected(SteadyClock::now());
+    }
+    try {
+      client->subscribe(ack_topic, 1);
+    } catch (const mqtt::exception&) {
+    }
+  });
+  auto options = mqtt::connect_options_builder()
+                     .user_name(id)
+                     .password(hub->account.password)
+                     .clean_session(options_.clean_session)
+                     .keep_alive_interval(std::chrono::seconds(30))
+                     .connect_timeout(std::chrono::seconds(10))
+                     .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(4))
+                     .max_inflight(static_cast<int>(options_.window * 2 + 16))
+                     .finalize();
+  return client->connect(options);
+}
+
 void HubFleet::connect_all(std::chrono::milliseconds timeout) {
   std::vector<mqtt::token_ptr> tokens;
-  for (auto& hub_ptr : hubs_) {
-    Hub* hub = hub_ptr.get();
-    const std::string id = hub->account.hub_id;
-    hub->client = std::make_unique<mqtt::async_client>(options_.broker_url, "hub-" + id, nullptr);
-    mqtt::async_client* client = hub->client.get();
-    const std::string ack_topic = "homesafe-down/" + id + "/ack";
-    // Paho's thread: only queue the ack; the sender thread owns the outboxes (and calls Paho,
-    // which must not wait for a lock this callback holds).
-    client->set_message_callback([this, hub](mqtt::const_message_ptr m) {
-      std::lock_guard lock(acks_mutex_);
-      pending_acks_.emplace_back(hub, m->get_payload_str());
-    });
-    client->set_connection_lost_handler([this](const std::string&) { ++connection_losses_; });
-    // After a reconnect (broker restart): subscribe again, in case the session was not kept.
-    client->set_connected_handler([client, ack_topic](const std::string&) {
-      try {
-        client->subscribe(ack_topic, 1);
-      } catch (const mqtt::exception&) {
-      }
-    });
-    auto options = mqtt::connect_options_builder()
-                       .user_name(id)
-                       .password(hub->account.password)
-                       .clean_session(options_.clean_session)
-                       .keep_alive_interval(std::chrono::seconds(30))
-                       .connect_timeout(std::chrono::seconds(10))
-                       .automatic_reconnect(std::chrono::seconds(1), std::chrono::seconds(4))
-                       .max_inflight(static_cast<int>(options_.window * 2 + 16))
-                       .finalize();
-    tokens.push_back(client->connect(options));
-  }
+  for (auto& hub_ptr : hubs_) tokens.push_back(make_client(*hub_ptr));
   const auto deadline = SteadyClock::now() + timeout;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const auto left =
@@ -200,6 +211,17 @@ void HubFleet::pump(Hub& hub, SteadyClock::time_point now) {
     hub.unsent.emplace(it->second.priority, seq);
     hub.in_flight.pop_front();
   }
+  if (hub.replace.exchange(false)) {
+    // The gateway's ShortConnectionGuard: a new client, without Paho's unacknowledged messages.
+    // What was in flight goes out again after its ack timeout, as from the hub's outbox.
+    ++clients_replaced_;
+    try {
+      make_client(hub);
+    } catch (const mqtt::exception&) {
+      hub.replace = true;  // next tick
+    }
+    return;
+  }
   if (hub.unsent.empty() || !hub.client || !hub.client->is_connected()) return;
   while (hub.in_flight_count < options_.window && !hub.unsent.empty()) {
     const auto key = *hub.unsent.begin();
@@ -257,6 +279,7 @@ FleetCounters HubFleet::counters() const {
   c.acks = acks_;
   c.stale_acks = stale_acks_;
   c.connection_losses = connection_losses_;
+  c.clients_replaced = clients_replaced_;
   c.outbox = outbox_;
   return c;
 }

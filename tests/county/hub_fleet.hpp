@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "homesafe/gateway/mqtt_client.hpp"
+
 namespace homesafe::test::county {
 
 struct HubAccount {
@@ -56,7 +58,8 @@ struct FleetCounters {
   long acks = 0;            // event ids acknowledged
   long stale_acks = 0;      // acks for ids no longer in the outbox (the township stored twice?)
   long connection_losses = 0;
-  long outbox = 0;  // events not acknowledged yet
+  long clients_replaced = 0;  // after short connections in a row (ShortConnectionGuard)
+  long outbox = 0;            // events not acknowledged yet
 };
 
 class HubFleet {
@@ -94,8 +97,15 @@ class HubFleet {
     std::set<std::pair<int, long>> unsent;  // (priority, seq): sending order
     std::deque<long> in_flight;             // seqs in the order they were sent
     std::size_t in_flight_count = 0;
+    // As the gateway's client does (gateway/src/paho_client.cpp): a client whose connections
+    // keep ending soon after they began is replaced, dropping Paho's unacknowledged messages.
+    std::mutex guard_mutex;  // Paho's thread and the sender thread
+    gateway::ShortConnectionGuard guard;
+    std::atomic<bool> replace{false};
   };
 
+  // Creates hub.client with its callbacks and starts connecting; returns the connect token.
+  mqtt::token_ptr make_client(Hub& hub);
   // The sender thread (or start(), before it runs) with state_mutex_ held.
   void add_event(Hub& hub);
   void pump(Hub& hub, std::chrono::steady_clock::time_point now);
@@ -112,7 +122,7 @@ class HubFleet {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::atomic<long> generated_{0}, published_{0}, resent_{0}, publish_errors_{0}, acks_{0},
-      stale_acks_{0}, connection_losses_{0}, outbox_{0};
+      stale_acks_{0}, connection_losses_{0}, clients_replaced_{0}, outbox_{0};
 };
 
 // One outbox event as a hub sends it (docs/uplink.md), `ts` the wall clock now in Unix ms.

@@ -71,4 +71,37 @@ std::optional<BrokerEndpoint> broker_endpoint(const std::string& url);
 // getpeername(). Returns how many sockets it set (a socket that had it already counts).
 int set_tcp_nodelay_towards(const BrokerEndpoint& endpoint);
 
+// Paho C 1.3.12 can resend a corrupted copy of a QoS 1 message that was not acknowledged when
+// the connection broke (an empty topic and a shifted payload; seen after a broker restart with
+// 2,000 hubs, and eclipse-paho/paho.mqtt.c#1592). The broker closes the connection as malformed,
+// and after every reconnect Paho resends the same bytes: the link is dead until the process
+// restarts. This counts connections that end soon after they began; after `limit` such in a
+// row the client is replaced by a new one, which drops Paho's unacknowledged messages. Nothing
+// is lost by that: every QoS 1 message we send has its own record (the outbox, the delivery
+// record) and is sent again from there.
+class ShortConnectionGuard {
+ public:
+  explicit ShortConnectionGuard(std::chrono::milliseconds short_below = std::chrono::seconds(10),
+                                int limit = 3)
+      : short_below_(short_below), limit_(limit) {}
+  void connected(std::chrono::steady_clock::time_point now) { connected_at_ = now; }
+  // A connection that was up ended. True when the client should be replaced before the next
+  // attempt (the count starts again then).
+  bool lost(std::chrono::steady_clock::time_point now) {
+    if (!connected_at_) return false;
+    const bool brief = now - *connected_at_ < short_below_;
+    connected_at_.reset();
+    short_in_a_row_ = brief ? short_in_a_row_ + 1 : 0;
+    if (short_in_a_row_ < limit_) return false;
+    short_in_a_row_ = 0;
+    return true;
+  }
+
+ private:
+  std::chrono::milliseconds short_below_;
+  int limit_;
+  std::optional<std::chrono::steady_clock::time_point> connected_at_;
+  int short_in_a_row_ = 0;
+};
+
 }  // namespace homesafe::gateway
