@@ -292,12 +292,22 @@ int run_service(const TownshipConfig& config, const ServiceOptions& options) {
         },
         [&](std::vector<Outgoing> acks) { link.publish(std::move(acks)); }, "ingest");
     // Runs on Paho's thread: queue and return (blocks while the queue is full); Paho sends the
-    // PUBACK when it returns. An alarm returns only once stored (DESIGN.md, "Acknowledge after
-    // commit"): a crash then cannot lose one the broker already forgot.
+    // PUBACK when it returns. With a persistent session (the township's one process) an alarm
+    // returns only once stored (DESIGN.md, "Acknowledge after commit"): the broker keeps what we
+    // did not PUBACK and delivers it again after a crash. A worker's clean session has no such
+    // redelivery (the broker forgets a dead client's unacknowledged messages; the hub's outbox
+    // sends them again until our ack, which follows the commit), so its alarms do not wait:
+    // waiting there blocks Paho's one receive thread per process, for both links, one commit per
+    // alarm. In the county proof that starved the PUBACKs of our acks during the resend storm
+    // after a broker restart, and the hubs got almost no acks.
     link.set_message_callback([&](mqtt::const_message_ptr message) {
       IngestMessage m{message->get_topic(), message->get_payload_str()};
       if (m.topic.ends_with("/event") && is_alarm_event(m.payload)) {
-        drain->push_and_wait(std::move(m));
+        if (clean_session) {
+          drain->push(std::move(m), /*urgent=*/true);
+        } else {
+          drain->push_and_wait(std::move(m));
+        }
       } else {
         drain->push(std::move(m));
       }
@@ -317,11 +327,12 @@ int run_service(const TownshipConfig& config, const ServiceOptions& options) {
         },
         [&](std::vector<Outgoing> acks) { watch_link->publish(std::move(acks)); }, "alarm watch");
     // Every event of every hub arrives here: only alarms are stored (and acked); the rest is
-    // dropped after reading `priority` (the shared subscription stores them).
+    // dropped after reading `priority` (the shared subscription stores them). A clean session:
+    // alarms do not wait for their commit here either (see above).
     watch_link->set_message_callback([&](mqtt::const_message_ptr message) {
       const std::string payload = message->get_payload_str();
       if (is_alarm_event(payload)) {
-        watch_drain->push_and_wait(IngestMessage{message->get_topic(), payload});
+        watch_drain->push(IngestMessage{message->get_topic(), payload}, /*urgent=*/true);
       }
     });
   }

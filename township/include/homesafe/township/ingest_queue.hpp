@@ -71,8 +71,11 @@ class IngestDrain {
   IngestDrain(const IngestDrain&) = delete;
   IngestDrain& operator=(const IngestDrain&) = delete;
 
-  // From the MQTT callback: blocks while the queue is full; false once stopping.
-  bool push(IngestMessage message) { return queue_.push(std::move(message)) != 0; }
+  // From the MQTT callback: blocks while the queue is full; false once stopping. An `urgent`
+  // message (an alarm) is stored in the next batch without waiting for more.
+  bool push(IngestMessage message, bool urgent = false) {
+    return queue_.push(std::move(message), urgent) != 0;
+  }
   // As push() of an urgent message, then waits until the batch holding the message was handled
   // (committed, or failed). For alarms: the MQTT callback returns, and the broker gets its PUBACK,
   // only once the alarm is stored (DESIGN.md, "Acknowledge after commit").
