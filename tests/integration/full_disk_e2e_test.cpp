@@ -79,6 +79,10 @@ class FullDiskE2E : public test::GatewayFixture {
 };
 
 TEST_F(FullDiskE2E, AlarmsAreStillRaisedAndNotifiedWhenTheDiskIsFull) {
+  // Every reading a row, so that the meters below fill the disk quickly (by default a meter
+  // writes one row a second).
+  storage_extra_ = ", telemetry_every_reading: true";
+  SetUp();
   {  // A first start creates the store.
     auto gateway = start_gateway();
     ASSERT_TRUE(wait_online()) << gateway->describe();
