@@ -206,6 +206,38 @@ TEST(IngestDrain, AFailedBatchIsNotAckedAndTheNextOnesAre) {
   EXPECT_EQ(fake.published, (std::vector<std::string>{"1", "2"}));
 }
 
+TEST(IngestDrain, AFullQueueShedsOrdinaryEventsAtOnceButTakesEveryAlarm) {
+  std::mutex gate;
+  std::unique_lock hold(gate);  // the handler waits here: nothing leaves the queue
+  std::atomic<int> stored{0};
+  IngestQueueOptions options;
+  options.capacity = 2;
+  options.batch_max = 1;
+  options.batch_wait = 0ms;
+  IngestDrain drain(
+      options,
+      [&](const std::vector<IngestMessage>& batch) {
+        std::lock_guard wait(gate);
+        stored += static_cast<int>(batch.size());
+        return IngestBatchResult{};
+      },
+      [](std::vector<Outgoing>) {}, "test");
+  ASSERT_TRUE(drain.push(msg(0)));  // taken by the drain, which waits in the handler
+  ASSERT_TRUE(homesafe::test::wait_until([&] { return drain.queued() == 0; }, 5s));
+  ASSERT_TRUE(drain.push(msg(1)));
+  ASSERT_TRUE(drain.push(msg(2)));
+  // Full: the next ordinary event returns at once, not taken (the MQTT callback never blocks).
+  EXPECT_FALSE(drain.push(msg(3)));
+  EXPECT_EQ(drain.shed(), 1u);
+  // An alarm is taken all the same.
+  EXPECT_TRUE(drain.push(msg(4), /*urgent=*/true));
+  EXPECT_EQ(drain.queued(), 3u);
+  hold.unlock();
+  drain.stop();
+  EXPECT_EQ(stored.load(), 4);  // 0, 1, 2 and the alarm; 3 is left for its hub to resend
+  EXPECT_EQ(drain.shed(), 1u);
+}
+
 TEST(IngestDrain, PushAndWaitReturnsOnlyOnceTheBatchWasHandled) {
   std::mutex gate;
   std::unique_lock closed(gate);  // the handler waits here: a commit that takes its time

@@ -20,6 +20,22 @@ std::uint64_t IngestQueue::push(IngestMessage message, bool urgent) {
   return number;
 }
 
+std::uint64_t IngestQueue::offer(IngestMessage message, bool urgent) {
+  std::unique_lock lock(mutex_);
+  if (closed_ || (!urgent && items_.size() >= capacity_)) return 0;
+  items_.push_back(std::move(message));
+  const std::uint64_t number = ++pushed_;
+  if (urgent) last_urgent_ = number;
+  lock.unlock();
+  not_empty_.notify_one();
+  return number;
+}
+
+bool IngestQueue::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
 std::vector<IngestMessage> IngestQueue::take(std::size_t max, std::chrono::milliseconds wait) {
   std::vector<IngestMessage> out;
   if (max == 0) return out;
@@ -82,8 +98,30 @@ std::uint64_t IngestDrain::failed_batches() const {
   return failed_batches_;
 }
 
+bool IngestDrain::push(IngestMessage message, bool urgent) {
+  if (queue_.offer(std::move(message), urgent) != 0) return true;
+  if (queue_.closed()) return false;
+  std::lock_guard lock(counters_mutex_);
+  ++shed_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - shed_logged_at_ >= std::chrono::seconds(10)) {
+    log_warn(fmt::format(
+        "{}: queue full ({} messages): {} event(s) not taken since the last report, the hubs "
+        "send them again",
+        name_, queue_.size(), shed_ - shed_logged_));
+    shed_logged_ = shed_;
+    shed_logged_at_ = now;
+  }
+  return false;
+}
+
+std::uint64_t IngestDrain::shed() const {
+  std::lock_guard lock(counters_mutex_);
+  return shed_;
+}
+
 bool IngestDrain::push_and_wait(IngestMessage message) {
-  const std::uint64_t number = queue_.push(std::move(message), /*urgent=*/true);
+  const std::uint64_t number = queue_.offer(std::move(message), /*urgent=*/true);
   if (number == 0) return false;
   std::unique_lock lock(counters_mutex_);
   handled_changed_.wait(lock, [&] { return handled_ >= number; });

@@ -291,15 +291,16 @@ int run_service(const TownshipConfig& config, const ServiceOptions& options) {
           return result;
         },
         [&](std::vector<Outgoing> acks) { link.publish(std::move(acks)); }, "ingest");
-    // Runs on Paho's thread: queue and return (blocks while the queue is full); Paho sends the
-    // PUBACK when it returns. With a persistent session (the township's one process) an alarm
-    // returns only once stored (DESIGN.md, "Acknowledge after commit"): the broker keeps what we
-    // did not PUBACK and delivers it again after a crash. A worker's clean session has no such
-    // redelivery (the broker forgets a dead client's unacknowledged messages; the hub's outbox
-    // sends them again until our ack, which follows the commit), so its alarms do not wait:
-    // waiting there blocks Paho's one receive thread per process, for both links, one commit per
-    // alarm. In the county proof that starved the PUBACKs of our acks during the resend storm
-    // after a broker restart, and the hubs got almost no acks.
+    // Runs on Paho's thread: queue and return at once (an ordinary event finding the queue full
+    // is shed, see IngestDrain::push); Paho sends the PUBACK when it returns. With a persistent
+    // session (the township's one process) an alarm returns only once stored (DESIGN.md,
+    // "Acknowledge after commit"): the broker keeps what we did not PUBACK and delivers it again
+    // after a crash. A worker's clean session has no such redelivery (the broker forgets a dead
+    // client's unacknowledged messages; the hub's outbox sends them again until our ack, which
+    // follows the commit), so its alarms do not wait: waiting there blocks Paho's one receive
+    // thread per process, for both links, one commit per alarm. In the county proof that starved
+    // the PUBACKs of our acks during the resend storm after a broker restart, and the hubs got
+    // almost no acks.
     link.set_message_callback([&](mqtt::const_message_ptr message) {
       IngestMessage m{message->get_topic(), message->get_payload_str()};
       if (m.topic.ends_with("/event") && is_alarm_event(m.payload)) {
@@ -500,9 +501,11 @@ int run_service(const TownshipConfig& config, const ServiceOptions& options) {
     duplicates += watch_ingest->duplicate_total();
     rejected += watch_ingest->rejected_total();
   }
-  log_info(fmt::format("stopped: stored {}, duplicates {}, rejected {}, relays sent {}, failed {}",
-                       stored, duplicates, rejected, relay ? relay->sent_total() : 0,
-                       relay ? relay->failed_total() : 0));
+  const std::uint64_t shed = (drain ? drain->shed() : 0) + (watch_drain ? watch_drain->shed() : 0);
+  log_info(fmt::format(
+      "stopped: stored {}, duplicates {}, rejected {}, shed {}, relays sent {}, failed {}", stored,
+      duplicates, rejected, shed, relay ? relay->sent_total() : 0,
+      relay ? relay->failed_total() : 0));
   return 0;
 }
 

@@ -37,6 +37,10 @@ class IngestQueue {
   // 0 (the message is dropped) once the queue is closed. An `urgent` message (an alarm) ends the
   // wait of take() for more messages: it is stored now, with whatever is queued before it.
   std::uint64_t push(IngestMessage message, bool urgent = false);
+  // Never blocks: as push(), but returns 0 also when the queue is full, unless `urgent` (an
+  // alarm is always taken; only alarms can make the queue exceed its capacity).
+  std::uint64_t offer(IngestMessage message, bool urgent = false);
+  bool closed() const;
   // Waits for a first message, then up to `wait` for more (not while an urgent one is queued),
   // and returns at most `max`. Returns what is there at once when closed; empty only when closed
   // and drained.
@@ -71,11 +75,16 @@ class IngestDrain {
   IngestDrain(const IngestDrain&) = delete;
   IngestDrain& operator=(const IngestDrain&) = delete;
 
-  // From the MQTT callback: blocks while the queue is full; false once stopping. An `urgent`
-  // message (an alarm) is stored in the next batch without waiting for more.
-  bool push(IngestMessage message, bool urgent = false) {
-    return queue_.push(std::move(message), urgent) != 0;
-  }
+  // From the MQTT callback; never blocks. An `urgent` message (an alarm) is always taken and
+  // stored in the next batch without waiting for more. Another one finding the queue full is
+  // shed: not stored and not acked (Paho still PUBACKs it), so the hub sends it again after its
+  // ack timeout. Blocking here instead would hold Paho C's client mutex, which also stops every
+  // send of the process, our acks included: under a resend storm (after a broker restart) the
+  // hubs then get no acks, resend more, and the queue never empties (seen in the county proof).
+  // False when the message was not taken (shed, or stopping).
+  bool push(IngestMessage message, bool urgent = false);
+  // Messages shed so far.
+  std::uint64_t shed() const;
   // As push() of an urgent message, then waits until the batch holding the message was handled
   // (committed, or failed). For alarms: the MQTT callback returns, and the broker gets its PUBACK,
   // only once the alarm is stored (DESIGN.md, "Acknowledge after commit").
@@ -98,6 +107,9 @@ class IngestDrain {
   mutable std::mutex counters_mutex_;
   std::uint64_t batches_ = 0;
   std::uint64_t failed_batches_ = 0;
+  std::uint64_t shed_ = 0;
+  std::uint64_t shed_logged_ = 0;
+  std::chrono::steady_clock::time_point shed_logged_at_{};
   std::uint64_t handled_ = 0;  // messages handled so far (queue order)
   std::condition_variable handled_changed_;
   std::thread thread_;  // last: starts after everything it uses
