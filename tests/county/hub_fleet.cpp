@@ -188,7 +188,7 @@ void HubFleet::on_ack(Hub& hub, const std::string& payload) {
     if (it->second.in_flight) {
       --hub.in_flight_count;
     } else {
-      hub.unsent.erase({it->second.priority, seq});
+      hub.unsent.erase({it->second.priority, seq});  // (a stale retry_at entry is skipped)
     }
     hub.outbox.erase(it);
     ++acks_;
@@ -208,8 +208,18 @@ void HubFleet::pump(Hub& hub, SteadyClock::time_point now) {
     if (now - it->second.sent_at < options_.ack_timeout) break;
     it->second.in_flight = false;
     --hub.in_flight_count;
-    hub.unsent.emplace(it->second.priority, seq);
+    // The first resend right at the timeout, then at doubling intervals (the hub's forwarder).
+    auto wait = options_.ack_timeout;
+    for (int i = 1; i < it->second.attempts && wait < options_.max_retry_interval; ++i) wait *= 2;
+    hub.retry_at.emplace(it->second.sent_at + std::min(wait, options_.max_retry_interval), seq);
     hub.in_flight.pop_front();
+  }
+  while (!hub.retry_at.empty() && hub.retry_at.begin()->first <= now) {
+    const long seq = hub.retry_at.begin()->second;
+    hub.retry_at.erase(hub.retry_at.begin());
+    auto it = hub.outbox.find(seq);
+    if (it != hub.outbox.end() && !it->second.in_flight)
+      hub.unsent.emplace(it->second.priority, seq);
   }
   if (hub.replace.exchange(false)) {
     // The gateway's ShortConnectionGuard: a new client, without Paho's unacknowledged messages.
@@ -239,6 +249,7 @@ void HubFleet::pump(Hub& hub, SteadyClock::time_point now) {
       ++resent_;
     }
     e.in_flight = true;
+    ++e.attempts;
     e.sent_at = now;
     ++hub.in_flight_count;
     hub.in_flight.push_back(key.second);

@@ -36,7 +36,12 @@ struct FleetOptions {
   double alarm_share = 0.05;                    // share of new events that are alarms (priority 0)
   long burst = 0;                               // events already in every outbox at the start
   std::chrono::milliseconds ack_timeout{5000};  // sent again when no ack came within this
-  std::size_t window = 8;                       // unacknowledged events in flight per hub
+  // As a hub's outbox (cloud-bridge/src/forwarder.cpp): after each resend of an event its next
+  // one waits twice as long, up to this (the hub's cap is 10 min; lower here so that a run's
+  // drain phase stays short). Without it the fleet resends everything every ack_timeout, which
+  // no hub does, and a broker starved of CPU never catches up.
+  std::chrono::milliseconds max_retry_interval{60'000};
+  std::size_t window = 8;  // unacknowledged events in flight per hub
   std::chrono::milliseconds tick{20};
   bool clean_session = false;  // the hub's uplink keeps its session (cloud-bridge/src/uplink.cpp)
   unsigned seed = 1;
@@ -85,6 +90,7 @@ class HubFleet {
     int priority = 2;
     std::string payload;
     bool in_flight = false;
+    int attempts = 0;
     std::chrono::steady_clock::time_point sent_at{};
   };
   struct Hub {
@@ -96,6 +102,7 @@ class HubFleet {
     std::map<long, Entry> outbox;           // by seq
     std::set<std::pair<int, long>> unsent;  // (priority, seq): sending order
     std::deque<long> in_flight;             // seqs in the order they were sent
+    std::multimap<std::chrono::steady_clock::time_point, long> retry_at;  // timed out: when due
     std::size_t in_flight_count = 0;
     // As the gateway's client does (gateway/src/paho_client.cpp): a client whose connections
     // keep ending soon after they began is replaced, dropping Paho's unacknowledged messages.
