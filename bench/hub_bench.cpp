@@ -129,7 +129,6 @@ class PlugTraffic {
   std::vector<double> energy_;
   long n_ = 0;
 };
-constexpr int kReadingsPerPlugMessage = 2;
 
 // A household of 30 devices as a hub has them, each reporting like its integration does.
 struct Household30 {
@@ -337,7 +336,7 @@ long sqlite_count(const std::string& db, const std::string& sql) {
 struct Throughput {
   double seconds = 0;
   long sent = 0;
-  long handled = 0;  // messages the target processed (gateway: telemetry rows / 2)
+  long handled = 0;  // messages the target processed (gateway: from its log line at the stop)
   double rate = 0;   // handled / seconds
   long lost = 0;
   double cpu_s = 0;
@@ -351,22 +350,34 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
   Instance inst = start_instance(o, target, dir, plugs, false, default_queue);
   Throughput r;
   r.sent = messages;
-  std::atomic<long> received{0};
   std::atomic<long> node_red_processed{-1};
   Latch done;
   const std::string sentinel_device = button_id(0);
   const std::string sentinel_topic = dev_topic(sentinel_device);
   std::unique_ptr<Client> receiver;
+  pid_t null_pid = -1;
+  std::thread null_waiter;
+  const std::string null_out = dir + "/null-subscriber.out";
   if (target == Target::raw) {
-    receiver = std::make_unique<Client>(inst.broker, "bench-null",
-                                        [&](const std::string& topic, const std::string&) {
-                                          if (topic == sentinel_topic) {
-                                            done.set();
-                                          } else {
-                                            received.fetch_add(1, std::memory_order_relaxed);
-                                          }
-                                        });
-    receiver->subscribe(std::string("homesafe/") + kHousehold + "/dev/#", 1);
+    // The null subscriber in a process of its own, as the gateway is: in this process its Paho
+    // client would share Paho's one receive thread and client mutex with the publisher, and the
+    // "raw" rate would measure that contention instead of the broker.
+    fs::remove(null_out);
+    null_pid = spawn({"/proc/self/exe", "--null-subscriber", std::to_string(inst.broker.port),
+                      std::to_string(qos), sentinel_topic},
+                     null_out);
+    const auto ready_by = Clock::now() + 20s;
+    while (read_file(null_out).find("ready") == std::string::npos) {
+      if (Clock::now() > ready_by || !alive(null_pid)) {
+        throw std::runtime_error("null subscriber did not start: see " + null_out);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    null_waiter = std::thread([&, pid = null_pid] {
+      int status = 0;
+      ::waitpid(pid, &status, 0);  // it exits when the sentinel arrives
+      done.set();
+    });
   } else {
     receiver = std::make_unique<Client>(
         inst.broker, "bench-notify", [&](const std::string&, const std::string& payload) {
@@ -390,6 +401,7 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
   const auto t0 = Clock::now();
   for (const auto& [topic, payload] : load) publisher.publish_windowed(topic, payload, qos);
   publisher.publish_windowed(sentinel_topic, "{\"action\":\"sos\"}", 1);
+  long sentinels = 1;
   publisher.flush();
   // A broker that drops for a slow subscriber may drop the sentinel too: press again every 2 s
   // (a later press joins the open alert; only the first answer counts).
@@ -401,6 +413,7 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
       break;
     }
     publisher.publish(sentinel_topic, "{\"action\":\"sos\"}", 1)->wait();
+    ++sentinels;
   }
   const auto t1 = Clock::now();
   r.seconds = std::chrono::duration<double>(t1 - t0).count();
@@ -412,14 +425,27 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
   }
   receiver.reset();
   if (target == Target::raw) {
-    r.handled = received.load();
+    if (r.timed_out) ::kill(null_pid, SIGKILL);
+    null_waiter.join();
+    {
+      std::lock_guard lock(g_children_mutex);
+      std::erase(g_children, null_pid);
+    }
+    const std::string out = read_file(null_out);
+    const auto at = out.rfind("received ");
+    r.handled = at == std::string::npos ? 0 : std::atol(out.c_str() + at + 9);
   } else if (target == Target::node_red) {
     r.handled = node_red_processed.load();
   }
-  stop_instance(inst);  // the gateway flushes its telemetry buffer on SIGTERM
+  stop_instance(inst);
   if (target == Target::gateway) {
-    const long rows = sqlite_count(inst.db, "SELECT count(*) FROM telemetry");
-    r.handled = rows < 0 ? 0 : rows / kReadingsPerPlugMessage;
+    // "stopped: N messages handled": every message the gateway took from the broker (the
+    // telemetry table no longer has a row per reading: it keeps a plug's latest of a second).
+    const std::string log = read_file(dir + "/gateway.log");
+    const std::string mark = "stopped: ";
+    const auto at = log.rfind(mark);
+    const long processed = at == std::string::npos ? 0 : std::atol(log.c_str() + at + mark.size());
+    r.handled = std::clamp(processed - sentinels, 0L, r.sent);
   }
   r.lost = r.sent - r.handled;
   r.rate = r.seconds > 0 ? static_cast<double>(r.handled) / r.seconds : 0;
@@ -694,7 +720,33 @@ void usage() {
 
 }  // namespace
 
+// `--null-subscriber PORT QOS SENTINEL_TOPIC`: the broker-raw target of the throughput runs, in a
+// process of its own. Counts the plug reports, prints "ready" once subscribed and
+// "received N" when the sentinel arrives, then exits.
+int null_subscriber(int port, int qos, const std::string& sentinel_topic) {
+  Broker broker;
+  broker.port = port;
+  std::atomic<long> received{0};
+  Latch done;
+  Client receiver(broker, "bench-null", [&](const std::string& topic, const std::string&) {
+    if (topic == sentinel_topic) {
+      done.set();
+    } else {
+      received.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  receiver.subscribe(std::string("homesafe/") + kHousehold + "/dev/#", qos);
+  std::cout << "ready" << std::endl;
+  while (!done.wait_for(60s)) {
+  }
+  std::cout << "received " << received.load() << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 5 && std::string(argv[1]) == "--null-subscriber") {
+    return null_subscriber(std::atoi(argv[2]), std::atoi(argv[3]), argv[4]);
+  }
   Options o;
   g_bench_dir = HOMESAFE_BENCH_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -856,8 +908,9 @@ int main(int argc, char** argv) {
       }
       out("");
       out("msgs/s = messages the target handled / (first publish → target done with the "
-          "sentinel press). Gateway: handled = telemetry rows in its SQLite store / 2; "
-          "Node-RED: its flow's counter; raw: messages the null subscriber received.");
+          "sentinel press). Gateway: handled = the messages its log says it handled at a clean "
+          "stop, less the sentinel presses; Node-RED: its flow's counter; raw: messages the null "
+          "subscriber (a process of its own) received.");
       out("");
     }
 

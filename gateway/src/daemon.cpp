@@ -113,7 +113,7 @@ class Daemon final : public HubOutput {
     extensions_.clear();
     notifiers_.clear();  // before the client: the MQTT notifier publishes through it
     client_.reset();
-    log::info("stopped");
+    log::info("stopped: {} messages handled", hub_.messages_processed());
     return 0;
   }
 

@@ -99,6 +99,7 @@ std::uint64_t IngestDrain::failed_batches() const {
 }
 
 bool IngestDrain::push(IngestMessage message, bool urgent) {
+  if (!options_.shed_when_full) return queue_.push(std::move(message), urgent) != 0;
   if (queue_.offer(std::move(message), urgent) != 0) return true;
   if (queue_.closed()) return false;
   std::lock_guard lock(counters_mutex_);

@@ -278,6 +278,8 @@ int run_service(const TownshipConfig& config, const ServiceOptions& options) {
   queue_options.batch_max = static_cast<std::size_t>(config.ingest.batch_max);
   queue_options.batch_wait = std::chrono::milliseconds(config.ingest.batch_wait_ms);
   queue_options.capacity = static_cast<std::size_t>(config.ingest.queue_max);
+  // Workers (clean sessions) shed when full; the township's one process waits (DESIGN.md).
+  queue_options.shed_when_full = clean_session;
   std::unique_ptr<IngestDrain> drain;
   std::unique_ptr<IngestDrain> watch_drain;
   if (has_ingest) {

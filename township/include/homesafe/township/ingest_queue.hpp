@@ -24,6 +24,10 @@ struct IngestQueueOptions {
   // After the first message of a batch, wait this long for more (0: take what is there).
   std::chrono::milliseconds batch_wait{5};
   std::size_t capacity = 2000;
+  // true (ingest workers, clean sessions): an ordinary message finding the queue full is shed.
+  // false (the township's one process, persistent session): push() waits for room, and the
+  // broker holds the rest (see IngestDrain::push).
+  bool shed_when_full = true;
   // After a batch failed (database unreachable), pause before the next one.
   std::chrono::milliseconds failure_pause{500};
 };
@@ -75,13 +79,15 @@ class IngestDrain {
   IngestDrain(const IngestDrain&) = delete;
   IngestDrain& operator=(const IngestDrain&) = delete;
 
-  // From the MQTT callback; never blocks. An `urgent` message (an alarm) is always taken and
-  // stored in the next batch without waiting for more. Another one finding the queue full is
-  // shed: not stored and not acked (Paho still PUBACKs it), so the hub sends it again after its
-  // ack timeout. Blocking here instead would hold Paho C's client mutex, which also stops every
-  // send of the process, our acks included: under a resend storm (after a broker restart) the
+  // From the MQTT callback. With `shed_when_full` it never blocks: an `urgent` message (an alarm)
+  // is always taken and stored in the next batch without waiting for more. Another one finding the
+  // queue full is shed: not stored and not acked (Paho still PUBACKs it), so the hub sends it again
+  // after its ack timeout. Blocking here instead would hold Paho C's client mutex, which also stops
+  // every send of the process, our acks included: under a resend storm (after a broker restart) the
   // hubs then get no acks, resend more, and the queue never empties (seen in the county proof).
-  // False when the message was not taken (shed, or stopping).
+  // Without it, push() waits for room as before (the township's one process, whose persistent
+  // session keeps what it has not read with the broker). False when the message was not taken
+  // (shed, or stopping).
   bool push(IngestMessage message, bool urgent = false);
   // Messages shed so far.
   std::uint64_t shed() const;
