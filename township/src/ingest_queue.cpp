@@ -12,17 +12,17 @@ std::uint64_t IngestQueue::push(IngestMessage message, bool urgent) {
   std::unique_lock lock(mutex_);
   not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
   if (closed_) return 0;
-  items_.push_back(std::move(message));
-  const std::uint64_t number = ++pushed_;
-  if (urgent) last_urgent_ = number;
-  lock.unlock();
-  not_empty_.notify_one();
-  return number;
+  return append(lock, std::move(message), urgent);
 }
 
 std::uint64_t IngestQueue::offer(IngestMessage message, bool urgent) {
   std::unique_lock lock(mutex_);
   if (closed_ || (!urgent && items_.size() >= capacity_)) return 0;
+  return append(lock, std::move(message), urgent);
+}
+
+std::uint64_t IngestQueue::append(std::unique_lock<std::mutex>& lock, IngestMessage message,
+                                  bool urgent) {
   items_.push_back(std::move(message));
   const std::uint64_t number = ++pushed_;
   if (urgent) last_urgent_ = number;

@@ -54,6 +54,9 @@ class IngestQueue {
   std::size_t size() const;
 
  private:
+  // With `lock` held on mutex_: queues the message, unlocks, wakes the drain.
+  std::uint64_t append(std::unique_lock<std::mutex>& lock, IngestMessage message, bool urgent);
+
   const std::size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
