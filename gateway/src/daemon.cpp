@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <random>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -132,7 +134,16 @@ class Daemon final : public HubOutput {
   // Runs on the MQTT client's thread.
   void on_message_from_client(const MqttMessage& message) {
     if (!hub_.is_alarm_topic(message.topic)) {
-      asio::post(io_, [this, message] { handle_message(message); });
+      // Ordinary messages wait in the inbox; the loop takes them in batches, woken once per
+      // batch rather than once per message (under a flood the wake-ups cost more than the
+      // rules).
+      bool first = false;
+      {
+        std::lock_guard lock(inbox_mutex_);
+        first = inbox_.empty();
+        inbox_.push_back(message);
+      }
+      if (first) asio::post(io_, [this] { drain_inbox(); });
       return;
     }
     // Alarm class: wait until the io thread has committed it, so that returning (which lets
@@ -141,6 +152,7 @@ class Daemon final : public HubOutput {
     auto done = committed.get_future();
     asio::post(io_, [this, &message, &committed] {
       if (crash_point_ == CrashPoint::before_commit) ::raise(SIGKILL);
+      drain_inbox();  // what arrived before the alarm is handled before it, in order
       handle_message(message);
       if (crash_point_ == CrashPoint::after_commit) ::raise(SIGKILL);
       committed.set_value();
@@ -153,6 +165,16 @@ class Daemon final : public HubOutput {
         std::_Exit(EXIT_FAILURE);
       }
     }
+  }
+
+  // Runs on the io thread.
+  void drain_inbox() {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      draining_.swap(inbox_);
+    }
+    for (const auto& message : draining_) handle_message(message);
+    draining_.clear();  // keeps its capacity for the next batch
   }
 
   void handle_message(const MqttMessage& message) {
@@ -373,6 +395,9 @@ class Daemon final : public HubOutput {
   std::vector<std::unique_ptr<DaemonExtension>> extensions_;
   std::unique_ptr<MqttClient> client_;
   std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers_;
+  std::mutex inbox_mutex_;
+  std::vector<MqttMessage> inbox_;     // filled on the MQTT client's thread
+  std::vector<MqttMessage> draining_;  // the io thread's batch
   bool pending_dispatched_ = false;
   SystemdNotifier watchdog_;
   asio::signal_set signals_;
