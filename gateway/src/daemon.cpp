@@ -174,7 +174,8 @@ class Daemon final : public HubOutput {
       draining_.swap(inbox_);
     }
     for (const auto& message : draining_) handle_message(message);
-    draining_.clear();  // keeps its capacity for the next batch
+    draining_.clear();  // keeps its capacity for the next batch, unless a flood grew it
+    if (draining_.capacity() > 1024) std::vector<MqttMessage>().swap(draining_);
   }
 
   void handle_message(const MqttMessage& message) {
