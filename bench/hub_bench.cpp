@@ -333,6 +333,12 @@ long sqlite_count(const std::string& db, const std::string& sql) {
 // the target has handled the sentinel (raw: received it; gateway and Node-RED: notified for it).
 // Messages arrive in order on each connection, so everything before it has been handled.
 
+// The number after the last `mark` in `text` (a count a child printed as it stopped); 0 if none.
+long number_after_last(const std::string& text, const std::string& mark) {
+  const auto at = text.rfind(mark);
+  return at == std::string::npos ? 0 : std::atol(text.c_str() + at + mark.size());
+}
+
 struct Throughput {
   double seconds = 0;
   long sent = 0;
@@ -431,9 +437,7 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
       std::lock_guard lock(g_children_mutex);
       std::erase(g_children, null_pid);
     }
-    const std::string out = read_file(null_out);
-    const auto at = out.rfind("received ");
-    r.handled = at == std::string::npos ? 0 : std::atol(out.c_str() + at + 9);
+    r.handled = number_after_last(read_file(null_out), "received ");
   } else if (target == Target::node_red) {
     r.handled = node_red_processed.load();
   }
@@ -441,10 +445,7 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
   if (target == Target::gateway) {
     // "stopped: N messages handled": every message the gateway took from the broker (the
     // telemetry table no longer has a row per reading: it keeps a plug's latest of a second).
-    const std::string log = read_file(dir + "/gateway.log");
-    const std::string mark = "stopped: ";
-    const auto at = log.rfind(mark);
-    const long processed = at == std::string::npos ? 0 : std::atol(log.c_str() + at + mark.size());
+    const long processed = number_after_last(read_file(dir + "/gateway.log"), "stopped: ");
     r.handled = std::clamp(processed - sentinels, 0L, r.sent);
   }
   r.lost = r.sent - r.handled;
