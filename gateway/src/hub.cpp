@@ -282,13 +282,14 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
     }
   }
 
+  const auto mark = engine_.state().mark();
   const auto events = engine_.on_message({device, decoded, now});
   const bool alarm_class = drivers::is_alarm_class(device.kind);
   // Rule state that changed without an event (a meter's last reading, a silence timer) goes
   // with the next telemetry flush (within a second), like the reading itself; an event or an
-  // alarm-class device commits at once, with the state so far.
-  if (!events.empty() || (alarm_class && engine_.state().has_changes())) {
-    commit_events(events, now, Durability::full);
+  // alarm-class device commits at once, with the state this message changed.
+  if (!events.empty() || (alarm_class && engine_.state().has_changes_since(mark))) {
+    commit_events(events, now, Durability::full, mark);
   }
   if (engine_.last_facts().activity && config_.checkin) resident_responded(now);
   if (!ephemeral_) buffer_telemetry(device, decoded, now);
@@ -296,14 +297,14 @@ void Hub::handle_for_device(const Route& route, std::string_view topic, std::str
 }
 
 void Hub::commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
-                        Durability durability) {
+                        Durability durability, std::optional<std::uint64_t> state_since) {
   std::vector<AlertChange> changes;
   std::vector<notify::Notification> notifications;
   {
     Store::Transaction tx(store_, durability);
     for (const auto& event : events) alerts_.apply(event, now, changes);
     escalate(changes, now, notifications);
-    write_rule_state();
+    write_rule_state(state_since);
     tx.commit();
   }
   // A failed commit (full disk) does not stop the alarm: it is notified from memory.
@@ -441,8 +442,9 @@ void Hub::buffer_telemetry(const drivers::DeviceConfig& device,
   }
 }
 
-void Hub::write_rule_state() {
-  auto changes = engine_.state().take_changes();
+void Hub::write_rule_state(std::optional<std::uint64_t> since) {
+  auto changes =
+      since ? engine_.state().take_changes_since(*since) : engine_.state().take_changes();
   if (ephemeral_) return;
   for (const auto& [key, value] : changes) store_.put_rule_state(key, value);
 }

@@ -1,5 +1,6 @@
 #include "homesafe/rules/rule.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <utility>
@@ -32,16 +33,41 @@ std::optional<std::string_view> RuleState::get(std::string_view key) const {
 
 void RuleState::set(std::string_view key, std::string_view value) {
   auto it = values_.find(key);
-  if (it != values_.end() && it->second == value) return;
-  values_.insert_or_assign(std::string(key), std::string(value));
-  changes_.insert_or_assign(std::string(key), std::string(value));
+  if (it == values_.end()) {
+    values_.emplace(std::string(key), std::string(value));
+  } else if (it->second == value) {
+    return;
+  } else {
+    it->second.assign(value);  // in place: no new key, usually no new allocation
+  }
+  record_change(key, value);
 }
 
 void RuleState::erase(std::string_view key) {
   auto it = values_.find(key);
   if (it == values_.end()) return;
   values_.erase(it);
-  changes_.insert_or_assign(std::string(key), std::nullopt);
+  record_change(key, std::nullopt);
+}
+
+void RuleState::record_change(std::string_view key, std::optional<std::string_view> value) {
+  last_change_ = ++change_count_;
+  auto it = changes_.find(key);
+  if (it == changes_.end()) {
+    std::optional<std::string> copy;
+    if (value) copy.emplace(*value);
+    changes_.emplace(std::string(key), Change{std::move(copy), change_count_});
+    return;
+  }
+  // A key that changes again before it is written (a meter's total): updated in place.
+  if (!value) {
+    it->second.value.reset();
+  } else if (it->second.value) {
+    it->second.value->assign(*value);
+  } else {
+    it->second.value.emplace(*value);
+  }
+  it->second.number = change_count_;
 }
 
 std::optional<std::int64_t> RuleState::get_int(std::string_view key) const {
@@ -71,8 +97,28 @@ void RuleState::load(std::string key, std::string value) {
   values_.insert_or_assign(std::move(key), std::move(value));
 }
 
-std::map<std::string, std::optional<std::string>> RuleState::take_changes() {
-  return std::exchange(changes_, {});
+RuleState::Changes RuleState::take_changes() {
+  Changes out;
+  for (auto& [key, change] : changes_) out.emplace_hint(out.end(), key, std::move(change.value));
+  changes_.clear();
+  last_change_ = 0;
+  return out;
+}
+
+RuleState::Changes RuleState::take_changes_since(std::uint64_t mark) {
+  Changes out;
+  std::uint64_t newest_left = 0;
+  for (auto it = changes_.begin(); it != changes_.end();) {
+    if (it->second.number > mark) {
+      out.emplace_hint(out.end(), it->first, std::move(it->second.value));
+      it = changes_.erase(it);
+    } else {
+      newest_left = std::max(newest_left, it->second.number);
+      ++it;
+    }
+  }
+  last_change_ = newest_left;
+  return out;
 }
 
 Edge update_edge(RuleState& state, std::string_view key, bool value) {

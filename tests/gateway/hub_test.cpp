@@ -208,6 +208,28 @@ TEST_F(HubTest, TelemetryKeepsTheLatestMeasurementOfAFlushAndEveryState) {
   EXPECT_EQ(water[1].number, 106.0);
 }
 
+// An alarm's transaction carries the rule state its own message changed; a meter's state waits
+// for the telemetry flush (within a second), like the meter's reading.
+TEST_F(HubTest, AnAlarmCommitsItsOwnRuleStateAndLeavesTheMetersForTheFlush) {
+  auto keys_of = [](const std::string& device, const auto& state) {
+    int n = 0;
+    for (const auto& [key, value] : state) {
+      if (key.find("/" + device + "/") != std::string::npos) ++n;
+    }
+    return n;
+  };
+  hub_.flush_telemetry();
+  const int meter_keys_before = keys_of("water-meter", store_.load_rule_state());
+  send("water-meter", R"({"water_total_l":100.5,"battery":90})");
+  send("kitchen-smoke", R"({"smoke":true})");
+  ASSERT_EQ(events().size(), 1u);
+  EXPECT_GT(keys_of("kitchen-smoke", store_.load_rule_state()), 0);
+  EXPECT_EQ(keys_of("water-meter", store_.load_rule_state()), meter_keys_before);
+
+  hub_.flush_telemetry();
+  EXPECT_GT(keys_of("water-meter", store_.load_rule_state()), meter_keys_before);
+}
+
 TEST(HubTelemetry, EveryReadingWhenConfigured) {
   HubConfig config = test::small_config();
   config.storage.telemetry_every_reading = true;

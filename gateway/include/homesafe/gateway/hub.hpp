@@ -167,8 +167,11 @@ class Hub {
                          const rules::Instant& now);
   void reject(const std::string& device, drivers::DecodeError error, const std::string& key,
               const rules::Instant& now);
+  // Commits the alert changes of `events` with rule state: all pending changes, or with
+  // `state_since` only those after that mark (the message's own; the rest waits for the next
+  // telemetry flush, within a second).
   void commit_events(const std::vector<rules::RuleEvent>& events, const rules::Instant& now,
-                     Durability durability);
+                     Durability durability, std::optional<std::uint64_t> state_since = {});
   // Inside a transaction: starts or stops escalation ladders for alert changes.
   void escalate(const std::vector<AlertChange>& changes, const rules::Instant& now,
                 std::vector<notify::Notification>& notifications);
@@ -183,8 +186,8 @@ class Hub {
                               const rules::Instant& now);
   void buffer_telemetry(const drivers::DeviceConfig& device, const drivers::DecodeResult& decoded,
                         const rules::Instant& now);
-  // Inside a transaction: the rule state changed since the last call.
-  void write_rule_state();
+  // Inside a transaction: the rule state changed since the last call (or only since the mark).
+  void write_rule_state(std::optional<std::uint64_t> since = {});
   // After lost commits, once writes work: writes the rule state and active alerts from memory.
   void resync_after_failures();
 

@@ -85,13 +85,29 @@ class RuleState {
   // Loads a persisted value (not a change).
   void load(std::string key, std::string value);
 
+  using Changes = std::map<std::string, std::optional<std::string>>;
   // The keys changed since the last call: value, or nullopt when erased.
-  std::map<std::string, std::optional<std::string>> take_changes();
+  Changes take_changes();
   bool has_changes() const { return !changes_.empty(); }
 
+  // A point in the sequence of changes: take_changes_since(mark()) takes only the keys changed
+  // after it (by the message being handled) and leaves the others pending. An alarm's commit
+  // thus carries its own state, not every meter's since the last flush.
+  std::uint64_t mark() const { return change_count_; }
+  Changes take_changes_since(std::uint64_t mark);
+  bool has_changes_since(std::uint64_t mark) const { return last_change_ > mark; }
+
  private:
+  struct Change {
+    std::optional<std::string> value;
+    std::uint64_t number = 0;  // which change it was (1, 2, ...), for take_changes_since
+  };
+  void record_change(std::string_view key, std::optional<std::string_view> value);
+
   std::map<std::string, std::string, std::less<>> values_;
-  std::map<std::string, std::optional<std::string>> changes_;
+  std::map<std::string, Change, std::less<>> changes_;
+  std::uint64_t change_count_ = 0;
+  std::uint64_t last_change_ = 0;  // the number of the newest change still pending
 };
 
 class Rule {
