@@ -72,6 +72,11 @@ class Daemon final : public HubOutput {
     // From here on a full or failing disk is not fatal: alarms are notified from memory, and
     // the hub raises `storage_full` (see Store::tolerate_write_failures, Hub::check_storage).
     store_.tolerate_write_failures(true);
+    try {
+      store_.checkpoint_in_background();  // no alarm's commit waits for a checkpoint
+    } catch (const StoreError& e) {
+      log::warn("{}; SQLite checkpoints inside commits instead", e.what());
+    }
     MqttSettings settings;
     settings.url = config_.broker.url;
     settings.client_id = config_.broker.client_id;

@@ -276,8 +276,19 @@ Store::Store(const std::string& path) : path_(path) {
 }
 
 Store::~Store() {
+  checkpointer_.reset();
   statements_.clear();
   if (db_ != nullptr) sqlite3_close(db_);
+}
+
+void Store::checkpoint_in_background(WalCheckpointer::Limits limits) {
+  const char* file = sqlite3_db_filename(db_, "main");
+  if (checkpointer_ || file == nullptr || *file == '\0') return;  // started, or in memory
+  try {
+    checkpointer_ = std::make_unique<WalCheckpointer>(db_, file, limits);
+  } catch (const std::exception& e) {
+    throw StoreError("store " + path_ + ": " + e.what());
+  }
 }
 
 void Store::exec(const char* sql) {

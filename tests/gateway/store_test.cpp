@@ -4,7 +4,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace homesafe::gateway {
 namespace {
@@ -220,6 +222,61 @@ TEST_F(StoreTest, UnopenablePathIsAClearError) {
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open store"), std::string::npos);
   }
+}
+
+// The daemon's checkpoints run on a thread of their own (WalCheckpointer): commits that fill the
+// WAL wake it instead of checkpointing themselves, the pages reach the database file, and once a
+// checkpoint is complete the next commit writes the WAL from its start again.
+TEST_F(StoreTest, BackgroundCheckpointsCopyTheWalOffTheWritersThread) {
+  Store store(path_);
+  store.checkpoint_in_background({/*start_frames=*/100, /*inline_frames=*/1'000'000});
+  ASSERT_NE(store.checkpointer(), nullptr);
+  const std::string value(3000, 'x');
+  auto put = [&](const std::string& key, const std::string& v) {
+    Store::Transaction tx(store, Durability::normal);
+    store.put_rule_state(key, v);
+    tx.commit();
+  };
+  const auto db_size_before = std::filesystem::file_size(path_);
+  for (int i = 0; i < 150; ++i) put("k/" + std::to_string(i), value);
+  EXPECT_GT(store.checkpointer()->wal_frames(), 150);
+
+  // Small commits until one finds the WAL started over. Not a speed check: a generous deadline
+  // for a thread that only has to get scheduled.
+  bool restarted = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int i = 0; !restarted && std::chrono::steady_clock::now() < deadline; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    put("tick", std::to_string(i));
+    restarted = store.checkpointer()->wal_frames() < 20;
+  }
+  ASSERT_TRUE(restarted);
+  EXPECT_GE(store.checkpointer()->completed_in_background(), 1u);
+  EXPECT_EQ(store.checkpointer()->completed_inline(), 0u);
+  EXPECT_GT(std::filesystem::file_size(path_), db_size_before + 150 * 3000);  // copied over
+  EXPECT_EQ(store.load_rule_state().size(), 151u);
+}
+
+// A thread that falls behind does not let the WAL grow without bound: past inline_frames the
+// writer checkpoints itself, as SQLite would.
+TEST_F(StoreTest, TheWriterCheckpointsItselfPastTheInlineLimit) {
+  Store store(path_);
+  store.checkpoint_in_background({/*start_frames=*/1'000'000, /*inline_frames=*/50});
+  const std::string value(3000, 'x');
+  for (int i = 0; i < 120; ++i) {
+    Store::Transaction tx(store, Durability::normal);
+    store.put_rule_state("k/" + std::to_string(i), value);
+    tx.commit();
+  }
+  EXPECT_GE(store.checkpointer()->completed_inline(), 1u);
+  EXPECT_EQ(store.checkpointer()->completed_in_background(), 0u);
+  EXPECT_EQ(store.load_rule_state().size(), 120u);
+}
+
+TEST_F(StoreTest, AnInMemoryStoreHasNoCheckpointer) {
+  Store store(":memory:");
+  store.checkpoint_in_background();
+  EXPECT_EQ(store.checkpointer(), nullptr);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "homesafe/gateway/alert.hpp"
 #include "homesafe/gateway/clock.hpp"
+#include "homesafe/gateway/wal_checkpointer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -133,6 +134,13 @@ class Store {
   bool last_commit_failed() const { return last_commit_failed_; }
   // SQLite's message for the last storage failure ("database or disk is full", ...).
   const std::string& last_write_error() const { return last_write_error_; }
+
+  // Checkpoints from a thread of its own instead of inside the commit that fills the WAL (see
+  // WalCheckpointer); the daemon does this, so that no alarm's commit waits for a checkpoint.
+  // Does nothing for an in-memory store. Throws StoreError if the second connection fails.
+  void checkpoint_in_background(WalCheckpointer::Limits limits = {});
+  // The background checkpointer, once started (counters for tests and statistics).
+  const WalCheckpointer* checkpointer() const { return checkpointer_.get(); }
 
   // RAII transaction: commits on commit(), rolls back if destroyed without. A transaction begun
   // while another is open joins it: its commit() does nothing, and destroying it without commit
@@ -265,6 +273,7 @@ class Store {
   OutboxIdentity outbox_identity_;
   const Clock* outbox_clock_ = nullptr;
   std::optional<std::string> epoch_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // stopped before the connection closes
 };
 
 }  // namespace homesafe::gateway
