@@ -102,7 +102,7 @@ class Uplink final : public gateway::DaemonExtension {
     command_topic_ = topics.command;
 
     client_->set_handlers({
-        [this](const gateway::MqttMessage& message) { on_message_from_client(message); },
+        [this](gateway::MqttMessage&& message) { on_message_from_client(message); },
         [this] { asio::post(*io_, [this] { on_connected(); }); },
         [this](const std::string& reason) {
           asio::post(*io_, [this, reason] { on_connection_lost(reason); });

@@ -91,7 +91,7 @@ class Daemon final : public HubOutput {
     client_ = make_paho_client(settings);
     make_notifiers();
     client_->set_handlers({
-        [this](const MqttMessage& message) { on_message_from_client(message); },
+        [this](MqttMessage&& message) { on_message_from_client(std::move(message)); },
         [this] { asio::post(io_, [this] { on_connected(); }); },
         [this](const std::string& reason) {
           asio::post(io_, [this, reason] { on_connection_lost(reason); });
@@ -137,7 +137,7 @@ class Daemon final : public HubOutput {
 
  private:
   // Runs on the MQTT client's thread.
-  void on_message_from_client(const MqttMessage& message) {
+  void on_message_from_client(MqttMessage&& message) {
     if (!hub_.is_alarm_topic(message.topic)) {
       // Ordinary messages wait in the inbox; the loop takes them in batches, woken once per
       // batch rather than once per message (under a flood the wake-ups cost more than the
@@ -146,7 +146,7 @@ class Daemon final : public HubOutput {
       {
         std::lock_guard lock(inbox_mutex_);
         first = inbox_.empty();
-        inbox_.push_back(message);
+        inbox_.push_back(std::move(message));
       }
       if (first) asio::post(io_, [this] { drain_inbox(); });
       return;

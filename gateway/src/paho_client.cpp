@@ -233,7 +233,7 @@ class PahoClient final : public MqttClient {
       if (!handlers_.on_message) return;
       MqttMessage m{message->get_topic(), message->get_payload_str(), message->get_qos(),
                     message->is_retained()};
-      handlers_.on_message(m);
+      handlers_.on_message(std::move(m));
     });
     client_->set_connection_lost_handler([this](const std::string& cause) {
       {

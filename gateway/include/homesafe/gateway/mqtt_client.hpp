@@ -24,7 +24,7 @@ class MqttClient {
  public:
   struct Handlers {
     // Returning from on_message lets the client acknowledge a QoS 1 message to the broker.
-    std::function<void(const MqttMessage&)> on_message;
+    std::function<void(MqttMessage&&)> on_message;  // may keep the message's contents
     std::function<void()> on_connected;
     std::function<void(const std::string& reason)> on_connection_lost;
   };
