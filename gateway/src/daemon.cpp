@@ -6,6 +6,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -57,6 +58,7 @@ class Daemon final : public HubOutput {
         signals_(io_, SIGINT, SIGTERM),
         reconnect_timer_(io_),
         connect_timer_(io_),
+        inbox_timer_(io_),
         rule_timer_(io_),
         housekeeping_timer_(io_),
         shutdown_timer_(io_),
@@ -141,14 +143,15 @@ class Daemon final : public HubOutput {
     if (!hub_.is_alarm_topic(message.topic)) {
       // Ordinary messages wait in the inbox; the loop takes them in batches, woken once per
       // batch rather than once per message (under a flood the wake-ups cost more than the
-      // rules).
+      // rules). The first message of a batch starts a short gathering window (kInboxGather);
+      // an alarm does not wait for it (it drains the inbox itself).
       bool first = false;
       {
         std::lock_guard lock(inbox_mutex_);
         first = inbox_.empty();
         inbox_.push_back(std::move(message));
       }
-      if (first) asio::post(io_, [this] { drain_inbox(); });
+      if (first) asio::post(io_, [this] { gather_inbox(); });
       return;
     }
     // Alarm class: wait until the io thread has committed it, so that returning (which lets
@@ -159,6 +162,7 @@ class Daemon final : public HubOutput {
       if (crash_point_ == CrashPoint::before_commit) ::raise(SIGKILL);
       drain_inbox();  // what arrived before the alarm is handled before it, in order
       handle_message(message);
+      schedule_rule_timer();
       if (crash_point_ == CrashPoint::after_commit) ::raise(SIGKILL);
       committed.set_value();
     });
@@ -172,6 +176,18 @@ class Daemon final : public HubOutput {
     }
   }
 
+  // Runs on the io thread: drains the inbox once the gathering window has passed. A window
+  // already open (an alarm drained the inbox meanwhile) is not restarted.
+  void gather_inbox() {
+    if (inbox_gathering_) return;
+    inbox_gathering_ = true;
+    inbox_timer_.expires_after(kInboxGather);
+    inbox_timer_.async_wait([this](const boost::system::error_code&) {
+      inbox_gathering_ = false;
+      drain_inbox();
+    });
+  }
+
   // Runs on the io thread.
   void drain_inbox() {
     {
@@ -179,7 +195,8 @@ class Daemon final : public HubOutput {
       draining_.swap(inbox_);
     }
     for (const auto& message : draining_) handle_message(message);
-    draining_.clear();  // keeps its capacity for the next batch, unless a flood grew it
+    schedule_rule_timer();  // once per batch: the deadline can only have moved by the batch
+    draining_.clear();      // keeps its capacity for the next batch, unless a flood grew it
     if (draining_.capacity() > 1024) std::vector<MqttMessage>().swap(draining_);
   }
 
@@ -193,7 +210,6 @@ class Daemon final : public HubOutput {
       log::error("fatal: cannot process message on {}: {}", message.topic, e.what());
       std::_Exit(EXIT_FAILURE);
     }
-    schedule_rule_timer();
   }
 
   void make_notifiers() {
@@ -300,8 +316,12 @@ class Daemon final : public HubOutput {
                      });
   }
 
+  // Arms the rule timer for the hub's next deadline. A deadline the timer already waits for is
+  // left alone: re-arming cancels the wait and re-programs the kernel's timer.
   void schedule_rule_timer() {
     const auto deadline = hub_.next_deadline_mono_ms();
+    if (deadline == armed_deadline_) return;
+    armed_deadline_ = deadline;
     if (!deadline) {
       rule_timer_.cancel();
       return;
@@ -310,6 +330,7 @@ class Daemon final : public HubOutput {
     rule_timer_.expires_after(milliseconds(wait));
     rule_timer_.async_wait([this](const boost::system::error_code& error) {
       if (error || stopping_) return;
+      armed_deadline_.reset();
       hub_.on_tick(clock_.now());
       schedule_rule_timer();
     });
@@ -409,7 +430,13 @@ class Daemon final : public HubOutput {
   asio::signal_set signals_;
   asio::steady_timer reconnect_timer_;
   asio::steady_timer connect_timer_;
+  // Meter readings may wait this long for the io thread; under a flood a batch then holds
+  // dozens of messages instead of one or two.
+  static constexpr std::chrono::microseconds kInboxGather{1000};
+  asio::steady_timer inbox_timer_;
+  bool inbox_gathering_ = false;
   asio::steady_timer rule_timer_;
+  std::optional<std::int64_t> armed_deadline_;  // what rule_timer_ waits for, if anything
   asio::steady_timer housekeeping_timer_;
   asio::steady_timer shutdown_timer_;
   CrashPoint crash_point_;

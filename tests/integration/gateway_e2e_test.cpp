@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
+#include <string>
 
 #include "gateway_fixture.hpp"
 
@@ -180,6 +182,25 @@ TEST_F(GatewayE2E, GarbageFromAnAlarmDeviceIsAFaultNotACrash) {
   ASSERT_TRUE(wait_alert("device_fault", "open")) << gateway->describe();
   EXPECT_TRUE(gateway->running());
   EXPECT_NE(gateway->read_stderr().find("rejected"), std::string::npos);
+}
+
+// Ordinary messages wait in the gateway's inbox for a short gathering window; an alarm must not
+// overtake what arrived before it. Back to back on one connection: a water meter that reports a
+// leak (ordinary class), then a call-button press (alarm class). The alert numbers show the
+// order in which the gateway handled them.
+TEST_F(GatewayE2E, AMessageBeforeAnAlarmIsHandledBeforeIt) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online()) << gateway->describe();
+  test::Publisher device(broker_.url());
+  device.publish("homesafe/h001/dev/water-meter/state", R"({"water_leak": true})", 0);
+  device.publish("homesafe/h001/dev/bedroom-sos/state", R"({"action": "sos"})", 0);
+  ASSERT_TRUE(wait_alert("water_leak", "open")) << gateway->describe();
+  ASSERT_TRUE(wait_alert("call", "open")) << gateway->describe();
+  std::map<std::string, std::string> ids;
+  for (const auto& [topic, alert] : alerts_on_mqtt()) ids[alert["kind"]] = alert["alert_id"];
+  EXPECT_EQ(ids["water_leak"], "h001-000001");
+  EXPECT_EQ(ids["call"], "h001-000002");
+  ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
 }
 
 TEST_F(GatewayE2E, RefusesToStartOnABadConfig) {
