@@ -25,6 +25,26 @@ std::string_view to_string(Signal signal) {
   return "unknown";
 }
 
+// keys_ views the keys inside values_' nodes: a copy indexes its own nodes. (A move keeps the
+// nodes, so the views stay valid.)
+RuleState::RuleState(const RuleState& other)
+    : values_(other.values_),
+      changes_(other.changes_),
+      change_count_(other.change_count_),
+      last_change_(other.last_change_) {
+  index_keys();
+}
+
+RuleState& RuleState::operator=(const RuleState& other) {
+  if (this != &other) *this = RuleState(other);
+  return *this;
+}
+
+void RuleState::index_keys() {
+  keys_.clear();
+  for (const auto& entry : values_) keys_.insert(entry.first);
+}
+
 std::optional<std::string_view> RuleState::get(std::string_view key) const {
   auto it = values_.find(key);
   if (it == values_.end()) return std::nullopt;
@@ -34,7 +54,7 @@ std::optional<std::string_view> RuleState::get(std::string_view key) const {
 void RuleState::set(std::string_view key, std::string_view value) {
   auto it = values_.find(key);
   if (it == values_.end()) {
-    values_.emplace(std::string(key), std::string(value));
+    keys_.insert(values_.emplace(std::string(key), std::string(value)).first->first);
   } else if (it->second == value) {
     return;
   } else {
@@ -46,6 +66,7 @@ void RuleState::set(std::string_view key, std::string_view value) {
 void RuleState::erase(std::string_view key) {
   auto it = values_.find(key);
   if (it == values_.end()) return;
+  keys_.erase(std::string_view(it->first));
   values_.erase(it);
   record_change(key, std::nullopt);
 }
@@ -86,20 +107,20 @@ void RuleState::set_int(std::string_view key, std::int64_t value) {
 std::vector<std::pair<std::string, std::string>> RuleState::with_prefix(
     std::string_view prefix) const {
   std::vector<std::pair<std::string, std::string>> out;
-  for (auto it = values_.lower_bound(prefix); it != values_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    out.emplace_back(it->first, it->second);
+  for (auto it = keys_.lower_bound(prefix); it != keys_.end(); ++it) {
+    if (!it->starts_with(prefix)) break;
+    out.emplace_back(std::string(*it), values_.find(*it)->second);
   }
   return out;
 }
 
 void RuleState::load(std::string key, std::string value) {
-  values_.insert_or_assign(std::move(key), std::move(value));
+  keys_.insert(values_.insert_or_assign(std::move(key), std::move(value)).first->first);
 }
 
 RuleState::Changes RuleState::take_changes() {
   Changes out;
-  for (auto& [key, change] : changes_) out.emplace_hint(out.end(), key, std::move(change.value));
+  for (auto& [key, change] : changes_) out.emplace(key, std::move(change.value));
   changes_.clear();
   last_change_ = 0;
   return out;
@@ -110,7 +131,7 @@ RuleState::Changes RuleState::take_changes_since(std::uint64_t mark) {
   std::uint64_t newest_left = 0;
   for (auto it = changes_.begin(); it != changes_.end();) {
     if (it->second.number > mark) {
-      out.emplace_hint(out.end(), it->first, std::move(it->second.value));
+      out.emplace(it->first, std::move(it->second.value));
       it = changes_.erase(it);
     } else {
       newest_left = std::max(newest_left, it->second.number);

@@ -1,5 +1,11 @@
-// RuleState's change tracking: what a commit takes, and what it leaves for the next one.
+// RuleState's change tracking: what a commit takes, and what it leaves for the next one; and
+// its ordered view of the keys.
 #include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "homesafe/rules/rule.hpp"
 
@@ -63,6 +69,36 @@ TEST(RuleState, HasChangesSinceFollowsWhatIsStillPending) {
   EXPECT_TRUE(state.has_changes_since(before));
   (void)state.take_changes();
   EXPECT_FALSE(state.has_changes_since(before));
+}
+
+TEST(RuleState, WithPrefixListsInKeyOrderAfterSetsErasesAndLoads) {
+  RuleState state;
+  state.set("silence/d2/last", "2");
+  state.load("silence/d1/last", "1");
+  state.set("silence/d3/last", "3");
+  state.set("silencer/x/n", "9");  // shares the text, not the "silence/" prefix
+  state.set("hold/a/b", "0");
+  state.erase("silence/d3/last");
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(state.with_prefix("silence/"),
+            (Pairs{{"silence/d1/last", "1"}, {"silence/d2/last", "2"}}));
+  EXPECT_EQ(state.with_prefix("").size(), 4u);
+}
+
+TEST(RuleState, ACopyKeepsItsOwnKeysWhenTheOriginalChanges) {
+  auto original = std::make_unique<RuleState>();
+  original->set("a/x/n", "1");
+  original->set("a/y/n", "2");
+  RuleState copy(*original);
+  original->erase("a/x/n");
+  original.reset();  // the copy must not point into the original's keys
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(copy.with_prefix("a/"), (Pairs{{"a/x/n", "1"}, {"a/y/n", "2"}}));
+  RuleState assigned;
+  assigned.set("b/z/n", "3");
+  assigned = copy;
+  EXPECT_EQ(assigned.with_prefix(""), copy.with_prefix(""));
+  EXPECT_EQ(assigned.get("b/z/n"), std::nullopt);
 }
 
 }  // namespace

@@ -4,10 +4,13 @@
 // fire on transitions and remember their state across restarts.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "homesafe/drivers/device.hpp"
@@ -72,6 +75,13 @@ struct RuleEvent {
 // changes in the same transaction as the alerts they produced.
 class RuleState {
  public:
+  RuleState() = default;
+  RuleState(const RuleState& other);
+  RuleState& operator=(const RuleState& other);
+  RuleState(RuleState&&) noexcept = default;
+  RuleState& operator=(RuleState&&) noexcept = default;
+  ~RuleState() = default;
+
   std::optional<std::string_view> get(std::string_view key) const;
   void set(std::string_view key, std::string_view value);
   void erase(std::string_view key);
@@ -103,9 +113,22 @@ class RuleState {
     std::uint64_t number = 0;  // which change it was (1, 2, ...), for take_changes_since
   };
   void record_change(std::string_view key, std::optional<std::string_view> value);
+  void index_keys();
 
-  std::map<std::string, std::string, std::less<>> values_;
-  std::map<std::string, Change, std::less<>> changes_;
+  // Hashed: every message reads and writes a dozen keys that share long prefixes, which an
+  // ordered map compares character by character at every level.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  template <typename Value>
+  using HashMap = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
+
+  HashMap<std::string> values_;
+  std::set<std::string_view, std::less<>> keys_;  // values_' keys in order, for with_prefix
+  HashMap<Change> changes_;
   std::uint64_t change_count_ = 0;
   std::uint64_t last_change_ = 0;  // the number of the newest change still pending
 };
