@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -437,7 +438,9 @@ Throughput run_throughput(const Options& o, Target target, int qos, int plugs, l
       std::lock_guard lock(g_children_mutex);
       std::erase(g_children, null_pid);
     }
-    r.handled = number_after_last(read_file(null_out), "received ");
+    const std::string printed = read_file(null_out);
+    r.handled = number_after_last(printed, "received ");
+    r.cpu_s = static_cast<double>(number_after_last(printed, "cpu_us ")) / 1e6;
   } else if (target == Target::node_red) {
     r.handled = node_red_processed.load();
   }
@@ -723,7 +726,8 @@ void usage() {
 
 // `--null-subscriber PORT QOS SENTINEL_TOPIC`: the broker-raw target of the throughput runs, in a
 // process of its own. Counts the plug reports, prints "ready" once subscribed and
-// "received N" when the sentinel arrives, then exits.
+// "received N" and its CPU time ("cpu_us N", the floor for CPU per message) when the sentinel
+// arrives, then exits.
 int null_subscriber(int port, int qos, const std::string& sentinel_topic) {
   Broker broker;
   broker.port = port;
@@ -740,7 +744,11 @@ int null_subscriber(int port, int qos, const std::string& sentinel_topic) {
   std::cout << "ready" << std::endl;
   while (!done.wait_for(60s)) {
   }
-  std::cout << "received " << received.load() << std::endl;
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto us = [](const timeval& t) { return t.tv_sec * 1'000'000L + t.tv_usec; };
+  std::cout << "received " << received.load() << "\ncpu_us "
+            << us(usage.ru_utime) + us(usage.ru_stime) << std::endl;
   return 0;
 }
 
@@ -879,7 +887,7 @@ int main(int argc, char** argv) {
               (timeout ? " (timed out)" : "") + " | " + fmt_k(m) + " | " + fmt_num(lost) + " | " +
               (t == Target::raw ? "—" : pct(raw > 0 ? m / raw : 0)) + " | " +
               (node_red && t == Target::gateway ? pct(nr > 0 ? m / nr : 0) : "—") + " | " +
-              (t == Target::raw ? "—" : fmt_num(cpu, 1)) + " | " +
+              fmt_num(cpu, 1) + " | " +
               (t == Target::raw ? "—" : fmt_num(static_cast<double>(peak) / 1024.0, 1) + " MB") +
               " |");
         }
@@ -911,7 +919,9 @@ int main(int argc, char** argv) {
       out("msgs/s = messages the target handled / (first publish → target done with the "
           "sentinel press). Gateway: handled = the messages its log says it handled at a clean "
           "stop, less the sentinel presses; Node-RED: its flow's counter; raw: messages the null "
-          "subscriber (a process of its own) received.");
+          "subscriber (a process of its own) received. CPU s / M msgs: the process's user + "
+          "system time per million messages (raw: the null subscriber's, Paho's receive path "
+          "alone).");
       out("");
     }
 
