@@ -116,12 +116,12 @@ class RuleState {
   void index_keys();
 
   // Hashed: every message reads and writes a dozen keys that share long prefixes, which an
-  // ordered map compares character by character at every level.
+  // ordered map compares character by character at every level. Not `noexcept` on purpose:
+  // libstdc++ then keeps each node's hash, instead of hashing the neighbours' keys again while
+  // it walks a bucket.
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   template <typename Value>
   using HashMap = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
