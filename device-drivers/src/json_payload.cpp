@@ -111,7 +111,58 @@ std::optional<nlohmann::json> parse_object(std::string_view payload, DecodeResul
   return parsed;
 }
 
-void read_z2m_keys(const nlohmann::json& object, DecodeResult& out) {
+std::optional<StateObject> parse_state_object(std::string_view payload, DecodeResult& out) {
+  if (auto flat = scan_flat_object(payload, kMaxJsonDepth)) return StateObject(std::move(*flat));
+  if (auto tree = parse_object(payload, out)) return StateObject(std::move(*tree));
+  return std::nullopt;
+}
+
+ObjectView StateObject::view() const {
+  if (const auto* flat = std::get_if<FlatObject>(&object_)) return ObjectView(*flat);
+  return ObjectView(std::get<nlohmann::json>(object_));
+}
+
+Scalar scalar_of(const nlohmann::json& value) {
+  Scalar out;
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+      out.kind = Scalar::Kind::null;
+      break;
+    case nlohmann::json::value_t::boolean:
+      out.kind = Scalar::Kind::boolean;
+      out.flag = value.get<bool>();
+      break;
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+      out.integer = value.get<std::int64_t>();
+      [[fallthrough]];
+    case nlohmann::json::value_t::number_float:
+      out.kind = Scalar::Kind::number;
+      out.number = value.get<double>();
+      break;
+    case nlohmann::json::value_t::string:
+      out.kind = Scalar::Kind::string;
+      out.text = value.get_ref<const std::string&>();
+      break;
+    default:  // object, array, binary
+      out.kind = Scalar::Kind::structured;
+      break;
+  }
+  return out;
+}
+
+Scalar ObjectView::at(std::string_view key) const {
+  if (flat_ != nullptr) return flat_->at(key);
+  if (!tree_->is_object()) return {};
+  auto it = tree_->find(key);
+  return it == tree_->end() ? Scalar{} : scalar_of(*it);
+}
+
+bool ObjectView::empty() const {
+  return flat_ != nullptr ? flat_->empty() : tree_->empty();
+}
+
+void read_z2m_keys(const ObjectView& object, DecodeResult& out) {
   for (const auto& spec : kKeys) {
     switch (spec.type) {
       case Type::boolean:
@@ -124,22 +175,22 @@ void read_z2m_keys(const nlohmann::json& object, DecodeResult& out) {
         break;
       case Type::text:
         // An empty action is not a press (Zigbee2MQTT clears it after the event).
-        if (const auto* text = string_at(object, spec.key, out); text && !text->empty()) {
-          put_text(out, spec.capability, *text);
+        if (auto text = string_at(object, spec.key, out); text && !text->empty()) {
+          put_text(out, spec.capability, std::string(*text));
         }
         break;
     }
   }
 }
 
-void read_timestamp(const nlohmann::json& object, DecodeResult& out) {
-  auto it = object.find("ts");
-  if (it == object.end() || it->is_null()) return;
-  if (it->is_number_integer() && it->get<std::int64_t>() > 0) {
-    out.device_ts_ms = it->get<std::int64_t>();
-  } else if (it->is_number_float() && std::isfinite(it->get<double>()) && it->get<double>() > 0 &&
-             it->get<double>() < 1e15) {
-    out.device_ts_ms = static_cast<std::int64_t>(it->get<double>());
+void read_timestamp(const ObjectView& object, DecodeResult& out) {
+  const Scalar ts = object.at("ts");
+  if (ts.kind == Scalar::Kind::absent || ts.kind == Scalar::Kind::null) return;
+  if (ts.integer && *ts.integer > 0) {
+    out.device_ts_ms = *ts.integer;
+  } else if (ts.kind == Scalar::Kind::number && !ts.integer && std::isfinite(ts.number) &&
+             ts.number > 0 && ts.number < 1e15) {
+    out.device_ts_ms = static_cast<std::int64_t>(ts.number);
   } else {
     add_problem(out, DecodeError::wrong_type, "ts");
   }
@@ -210,42 +261,43 @@ Range plausible_range(Capability capability) {
   }
 }
 
-std::optional<double> number_at(const nlohmann::json& object, std::string_view key, Range range,
+std::optional<double> number_at(const ObjectView& object, std::string_view key, Range range,
                                 DecodeResult& out, std::string_view problem_key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::nullopt;  // missing is unknown
-  if (!it->is_number()) {
+  const Scalar value = object.at(key);
+  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) {
+    return std::nullopt;  // missing is unknown
+  }
+  if (value.kind != Scalar::Kind::number) {
     add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
     return std::nullopt;
   }
-  const double value = it->get<double>();
-  if (!std::isfinite(value) || value < range.min || value > range.max) {
+  if (!std::isfinite(value.number) || value.number < range.min || value.number > range.max) {
     add_problem(out, DecodeError::not_a_number, key_for_problem(key, problem_key));
     return std::nullopt;
   }
-  return value;
+  return value.number;
 }
 
-std::optional<bool> bool_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
+std::optional<bool> bool_at(const ObjectView& object, std::string_view key, DecodeResult& out,
                             std::string_view problem_key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) {
+  const Scalar value = object.at(key);
+  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) return std::nullopt;
+  if (value.kind != Scalar::Kind::boolean) {
     add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
     return std::nullopt;
   }
-  return it->get<bool>();
+  return value.flag;
 }
 
-const std::string* string_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
-                             std::string_view problem_key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  if (!it->is_string()) {
+std::optional<std::string_view> string_at(const ObjectView& object, std::string_view key,
+                                          DecodeResult& out, std::string_view problem_key) {
+  const Scalar value = object.at(key);
+  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) return std::nullopt;
+  if (value.kind != Scalar::Kind::string) {
     add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
-    return nullptr;
+    return std::nullopt;
   }
-  return &it->get_ref<const std::string&>();
+  return value.text;
 }
 
 std::optional<double> as_number(const nlohmann::json& value) {

@@ -10,6 +10,9 @@
 #include <string>
 #include <string_view>
 
+#include <variant>
+
+#include "flat_json.hpp"
 #include "homesafe/drivers/device.hpp"
 #include "homesafe/drivers/reading.hpp"
 
@@ -40,12 +43,50 @@ bool nesting_within(std::string_view payload, int max_depth);
 // when it nests too deeply) and returns nullopt. Never throws.
 std::optional<nlohmann::json> parse_object(std::string_view payload, DecodeResult& out);
 
+// Read-only access to the members of a JSON object, whichever parser read it: a flat scan of
+// the payload or nlohmann's tree (implicit, so that a nested object of a tree reads the same).
+class ObjectView {
+ public:
+  ObjectView(const nlohmann::json& tree) : tree_(&tree) {}
+  ObjectView(const FlatObject& flat) : flat_(&flat) {}
+
+  // The value of `key`; kind `absent` when the object has none (or is no object).
+  Scalar at(std::string_view key) const;
+  bool empty() const;
+
+ private:
+  const nlohmann::json* tree_ = nullptr;
+  const FlatObject* flat_ = nullptr;
+};
+
+// A device's state message as an object: scanned in place when it is a plain flat object (the
+// common case, no tree built), else parsed by nlohmann. Holds the payload's views: the payload
+// must outlive it.
+class StateObject {
+ public:
+  explicit StateObject(FlatObject flat) : object_(std::move(flat)) {}
+  explicit StateObject(nlohmann::json tree) : object_(std::move(tree)) {}
+  ObjectView view() const;
+  // True when the flat scan read it (for tests).
+  bool scanned() const { return std::holds_alternative<FlatObject>(object_); }
+
+ private:
+  std::variant<FlatObject, nlohmann::json> object_;
+};
+
+// Like parse_object, for drivers that read the object only through ObjectView.
+std::optional<StateObject> parse_state_object(std::string_view payload, DecodeResult& out);
+
+// The value as an ObjectView reports it (number: `integer` set for an integer, as nlohmann's
+// get<std::int64_t> gives it).
+Scalar scalar_of(const nlohmann::json& value);
+
 // Reads every Zigbee2MQTT-named key of `object` that this project understands into readings.
 // Unknown keys are ignored (linkquality, voltage ...); a known key with a bad value is a problem.
-void read_z2m_keys(const nlohmann::json& object, DecodeResult& out);
+void read_z2m_keys(const ObjectView& object, DecodeResult& out);
 
 // Reads the optional `ts` key (Unix milliseconds).
-void read_timestamp(const nlohmann::json& object, DecodeResult& out);
+void read_timestamp(const ObjectView& object, DecodeResult& out);
 
 // "online" / "offline" as plain text or {"state": "online"} JSON (case-insensitive, so that
 // Tasmota's "Online"/"Offline" LWT reads too).
@@ -79,14 +120,15 @@ Range plausible_range(Capability capability);
 // The number at `key` of `object`: nullopt when missing or null; a non-number is `wrong_type`,
 // a non-finite value or one outside [range.min, range.max] is `not_a_number` (problems are
 // recorded under `problem_key`, default `key`).
-std::optional<double> number_at(const nlohmann::json& object, std::string_view key, Range range,
+std::optional<double> number_at(const ObjectView& object, std::string_view key, Range range,
                                 DecodeResult& out, std::string_view problem_key = {});
 // The boolean at `key`: nullopt when missing or null; anything else is `wrong_type`.
-std::optional<bool> bool_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
+std::optional<bool> bool_at(const ObjectView& object, std::string_view key, DecodeResult& out,
                             std::string_view problem_key = {});
-// The string at `key`: nullptr when missing or null; a non-string is `wrong_type`.
-const std::string* string_at(const nlohmann::json& object, std::string_view key, DecodeResult& out,
-                             std::string_view problem_key = {});
+// The string at `key`: nullopt when missing or null; a non-string is `wrong_type`. The view is
+// into the object's payload or tree.
+std::optional<std::string_view> string_at(const ObjectView& object, std::string_view key,
+                                          DecodeResult& out, std::string_view problem_key = {});
 
 // A JSON number as a plain number (nullopt for anything else or a non-finite value).
 std::optional<double> as_number(const nlohmann::json& value);

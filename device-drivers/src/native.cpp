@@ -58,10 +58,10 @@ DecodeResult NativeDriver::decode(const DeviceConfig& /*device*/, std::string_vi
     out.problems.push_back({DecodeError::unknown_topic, {}});
     return out;
   }
-  auto object = detail::parse_object(payload, out);
+  auto object = detail::parse_state_object(payload, out);
   if (!object) return out;
-  detail::read_z2m_keys(*object, out);
-  detail::read_timestamp(*object, out);
+  detail::read_z2m_keys(object->view(), out);
+  detail::read_timestamp(object->view(), out);
   if (out.readings.empty() && out.problems.empty())
     out.problems.push_back({DecodeError::empty, {}});
   return out;

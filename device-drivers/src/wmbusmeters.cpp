@@ -55,13 +55,13 @@ bool contains_word(std::string_view status, const StatusWord& word) {
 }
 
 void read_status(const nlohmann::json& telegram, DecodeResult& out) {
-  const std::string* status = detail::string_at(telegram, "status", out);
+  auto status = detail::string_at(telegram, "status", out);
   bool all_clear_text = false;
-  if (status == nullptr) {
+  if (!status) {
     status = detail::string_at(telegram, "current_status", out);
-    all_clear_text = status != nullptr && detail::trim(*status).empty();
+    all_clear_text = status && detail::trim(*status).empty();
   }
-  if (status == nullptr) return;  // the meter says nothing about its state: unknown
+  if (!status) return;  // the meter says nothing about its state: unknown
   const auto text = detail::trim(*status);
   const bool ok = all_clear_text || text == "OK";
   std::array<bool, kStatusWords.size()> seen{};

@@ -41,20 +41,21 @@ std::string bridge_state_topic(std::string_view device_topic) {
 
 // A boolean under a key that only some models publish: anything but a boolean is ignored
 // (another model may use the same name for something else).
-std::optional<bool> lenient_bool(const nlohmann::json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_boolean()) return std::nullopt;
-  return it->get<bool>();
+std::optional<bool> lenient_bool(const detail::ObjectView& object, std::string_view key) {
+  const detail::Scalar value = object.at(key);
+  if (value.kind != detail::Scalar::Kind::boolean) return std::nullopt;
+  return value.flag;
 }
 
-const std::string* lenient_string(const nlohmann::json& object, std::string_view key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return nullptr;
-  return &it->get_ref<const std::string&>();
+std::optional<std::string_view> lenient_string(const detail::ObjectView& object,
+                                               std::string_view key) {
+  const detail::Scalar value = object.at(key);
+  if (value.kind != detail::Scalar::Kind::string) return std::nullopt;
+  return value.text;
 }
 
 // Keys beyond the native vocabulary that mean the same thing on some Zigbee devices.
-void read_variant_keys(const nlohmann::json& state, const detail::ZigbeeModel* model,
+void read_variant_keys(const detail::ObjectView& state, const detail::ZigbeeModel* model,
                        DecodeResult& out) {
   // IAS zone bits (zigbee-herdsman-converters fz.ias_smoke_alarm_1 and friends).
   if (auto trouble = lenient_bool(state, "trouble"))
@@ -66,12 +67,12 @@ void read_variant_keys(const nlohmann::json& state, const detail::ZigbeeModel* m
   if (auto fault = lenient_bool(state, "fault_alarm"))
     detail::put_flag(out, C::device_fault, *fault);
   if (auto test = lenient_bool(state, "self_test")) detail::put_flag(out, C::self_test, *test);
-  if (const auto* result = lenient_string(state, "self_test_result")) {
+  if (auto result = lenient_string(state, "self_test_result")) {
     if (*result == "checking") detail::put_flag(out, C::self_test, true);
     if (*result == "success") detail::put_flag(out, C::device_fault, false);
     if (*result == "failure") detail::put_flag(out, C::device_fault, true);
   }
-  if (const auto* smoke_state = detail::string_at(state, "smoke_state", out)) {
+  if (auto smoke_state = detail::string_at(state, "smoke_state", out)) {
     if (*smoke_state == "alarm") detail::put_flag(out, C::smoke, true);
     if (*smoke_state == "normal") detail::put_flag(out, C::smoke, false);
     // "detecting" / "unknown": the device itself does not know yet.
@@ -88,11 +89,12 @@ void read_variant_keys(const nlohmann::json& state, const detail::ZigbeeModel* m
 
 // Gas sensors that warm up first: while they do, their gas flag means nothing. Models that
 // report a concentration in % LEL alarm at the model's threshold even if their own flag lags.
-void read_gas(const nlohmann::json& state, const detail::ZigbeeModel* model, DecodeResult& out) {
+void read_gas(const detail::ObjectView& state, const detail::ZigbeeModel* model,
+              DecodeResult& out) {
   const bool preheating = lenient_bool(state, "preheat").value_or(false);
-  const auto* work_state = lenient_string(state, "state");  // Aqara gas: preparation | work
-  const bool preparing = model != nullptr && !model->lel_key.empty() && work_state != nullptr &&
-                         *work_state == "preparation";
+  const auto work_state = lenient_string(state, "state");  // Aqara gas: preparation | work
+  const bool preparing =
+      model != nullptr && !model->lel_key.empty() && work_state && *work_state == "preparation";
   if (preheating || preparing) {
     detail::drop(out, C::gas);  // unknown until the sensor works
     return;
@@ -124,34 +126,32 @@ void normalise_action(const detail::ZigbeeModel* model, DecodeResult& out) {
 
 // Zigbee2MQTT's optional `last_seen` (advanced.last_seen: ISO_8601, ISO_8601_local or epoch):
 // when the device last talked, i.e. the time of the values in this message.
-void read_last_seen(const nlohmann::json& state, DecodeResult& out) {
-  auto it = state.find("last_seen");
-  if (it == state.end()) return;
-  if (it->is_number_integer() && it->get<std::int64_t>() > 0) {
-    out.device_ts_ms = it->get<std::int64_t>();
-  } else if (it->is_string()) {
-    if (auto ms = detail::parse_iso8601_ms(it->get_ref<const std::string&>())) {
-      out.device_ts_ms = *ms;
-    }
+void read_last_seen(const detail::ObjectView& state, DecodeResult& out) {
+  const detail::Scalar last_seen = state.at("last_seen");
+  if (last_seen.integer && *last_seen.integer > 0) {
+    out.device_ts_ms = *last_seen.integer;
+  } else if (last_seen.kind == detail::Scalar::Kind::string) {
+    if (auto ms = detail::parse_iso8601_ms(last_seen.text)) out.device_ts_ms = *ms;
   }
 }
 
 void decode_state(const DeviceConfig& device, std::string_view payload, DecodeResult& out) {
-  auto state = detail::parse_object(payload, out);
-  if (!state) return;
-  if (state->empty()) {
+  auto parsed = detail::parse_state_object(payload, out);
+  if (!parsed) return;
+  const detail::ObjectView state = parsed->view();
+  if (state.empty()) {
     detail::add_problem(out, DecodeError::empty);
     return;
   }
   const detail::ZigbeeModel* model = detail::find_zigbee_model(device.model);
-  detail::read_z2m_keys(*state, out);
+  detail::read_z2m_keys(state, out);
   // Plugs report their own internal temperature (older Zigbee2MQTT versions as `temperature`):
   // that is not the room's.
   if (device.kind == DeviceKind::plug) detail::drop(out, C::temperature);
-  read_variant_keys(*state, model, out);
-  read_gas(*state, model, out);
+  read_variant_keys(state, model, out);
+  read_gas(state, model, out);
   normalise_action(model, out);
-  read_last_seen(*state, out);
+  read_last_seen(state, out);
 }
 
 // The bridge going offline makes every device behind it unreachable. The bridge coming online

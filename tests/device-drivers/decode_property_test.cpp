@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <set>
 #include <string>
@@ -148,6 +149,59 @@ TEST(DecodeProperty, NoInputCrashesOrThrows) {
       expect_well_typed(result, payload);
     }
   }
+}
+
+// The flat scan (detail::scan_flat_object) agrees with nlohmann on every payload it accepts:
+// the same members with the same values. Whatever it is unsure of it leaves to nlohmann, so it
+// may refuse valid JSON but must never accept anything nlohmann reads differently.
+void expect_same_scalar(const detail::Scalar& flat, const detail::Scalar& tree,
+                        const std::string& key, const std::string& payload) {
+  SCOPED_TRACE(key + " in " + payload);
+  EXPECT_EQ(flat.kind, tree.kind);
+  EXPECT_EQ(flat.flag, tree.flag);
+  EXPECT_EQ(std::memcmp(&flat.number, &tree.number, sizeof(double)), 0)
+      << flat.number << " vs " << tree.number;
+  EXPECT_EQ(flat.integer, tree.integer);
+  EXPECT_EQ(flat.text, tree.text);
+}
+
+TEST(DecodeProperty, FlatScanReadsWhatNlohmannReads) {
+  std::vector<std::string> seeds(kGenericSeeds.begin(), kGenericSeeds.end());
+  for (const Driver* driver : all_drivers()) {
+    for (auto& fixture : testing::load_fixtures(driver->format())) seeds.push_back(fixture.payload);
+  }
+  for (const char* extra : {R"({"a":-0,"b":0.5e-3,"c":1E+2,"d":-12,"e":9223372036854775807})",
+                            R"( { "smoke" : true , "smoke" : false , "x" : [ 1 , { } ] } )",
+                            R"({"n":null,"s":"","t":"sos","u":{"v":[true,false,null]}})",
+                            R"({"big":9223372036854775808,"neg":-9223372036854775808})"}) {
+    seeds.emplace_back(extra);
+  }
+  std::mt19937 rng(20261123);
+  int scanned = 0;
+  int refused = 0;
+  for (int i = 0; i < 60000; ++i) {
+    const std::string& seed = seeds[static_cast<std::size_t>(i) % seeds.size()];
+    const std::string payload = i < static_cast<int>(seeds.size()) ? seed : mutate(seed, rng);
+    const auto flat = detail::scan_flat_object(payload, detail::kMaxJsonDepth);
+    if (!flat) {
+      ++refused;
+      continue;
+    }
+    ++scanned;
+    const auto tree = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(tree.is_object()) << "scanned, but nlohmann refuses: " << payload;
+    std::set<std::string_view> keys;
+    for (const auto& member : flat->members()) keys.insert(member.key);
+    ASSERT_EQ(keys.size(), tree.size()) << payload;
+    for (const auto key : keys) {
+      const auto it = tree.find(key);
+      ASSERT_NE(it, tree.end()) << key << " in " << payload;
+      expect_same_scalar(flat->at(key), detail::scalar_of(*it), std::string(key), payload);
+    }
+  }
+  // Both outcomes are exercised (the mutations break most payloads, not all).
+  EXPECT_GT(scanned, 2000);
+  EXPECT_GT(refused, 5000);
 }
 
 // Garbage is never an alarm: random bytes give no hazard reading set to true.
