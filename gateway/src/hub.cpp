@@ -230,7 +230,7 @@ std::vector<Subscription> Hub::subscriptions() const {
 
 bool Hub::is_alarm_topic(std::string_view topic) const {
   if (topic == topics_.ack()) return true;  // acks stop escalations: commit before PUBACK
-  auto it = routes_.find(std::string(topic));
+  auto it = routes_.find(topic);
   if (it == routes_.end()) return false;
   return std::any_of(it->second.begin(), it->second.end(), [](const Route& route) {
     return drivers::is_alarm_class(route.device->kind);
@@ -250,7 +250,7 @@ void Hub::on_message(std::string_view topic, std::string_view payload, const rul
     on_ack_message(payload, now);
     return;
   }
-  auto it = routes_.find(std::string(topic));
+  auto it = routes_.find(topic);
   if (it == routes_.end()) {
     const std::string device = device_from_topic(topic, topics_.device_root());
     reject(

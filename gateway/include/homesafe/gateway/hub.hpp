@@ -202,8 +202,8 @@ class Hub {
   AlertManager alerts_;
   Escalator escalator_;
   // Exact topic -> the devices that read it (several for a shared topic such as an
-  // integration's bridge state).
-  std::unordered_map<std::string, std::vector<Route>> routes_;
+  // integration's bridge state). Searched by the message's topic as it is, without a copy.
+  std::unordered_map<std::string, std::vector<Route>, rules::StringHash, std::equal_to<>> routes_;
   std::vector<TelemetryRow> telemetry_;
   // Numeric readings waiting in telemetry_, by (device, capability): a newer one replaces the
   // waiting one, so the history keeps at most one such row per flush (a second). Cleared at

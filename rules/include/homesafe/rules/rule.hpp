@@ -71,6 +71,15 @@ struct RuleEvent {
   bool operator==(const RuleEvent&) const = default;
 };
 
+// Hashes std::string and std::string_view alike, so that an unordered_map<std::string, ...,
+// StringHash, std::equal_to<>> is searched by a view without building a string. Not `noexcept`
+// on purpose: libstdc++ then keeps each node's hash, instead of hashing the neighbours' keys
+// again while it walks a bucket.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // Key/value memory of the rules. Keys are "<rule>/<device>/<name>"; the gateway stores the
 // changes in the same transaction as the alerts they produced.
 class RuleState {
@@ -116,15 +125,9 @@ class RuleState {
   void index_keys();
 
   // Hashed: every message reads and writes a dozen keys that share long prefixes, which an
-  // ordered map compares character by character at every level. Not `noexcept` on purpose:
-  // libstdc++ then keeps each node's hash, instead of hashing the neighbours' keys again while
-  // it walks a bucket.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
+  // ordered map compares character by character at every level.
   template <typename Value>
-  using HashMap = std::unordered_map<std::string, Value, Hash, std::equal_to<>>;
+  using HashMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
   HashMap<std::string> values_;
   std::set<std::string_view, std::less<>> keys_;  // values_' keys in order, for with_prefix
