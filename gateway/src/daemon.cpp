@@ -158,10 +158,16 @@ class Daemon final : public HubOutput {
     // Paho send the PUBACK) never acknowledges an alarm that a crash could lose.
     std::promise<void> committed;
     auto done = committed.get_future();
-    asio::post(io_, [this, &message, &committed] {
+    std::vector<Publication> publications;
+    asio::post(io_, [this, &message, &committed, &publications] {
       if (crash_point_ == CrashPoint::before_commit) ::raise(SIGKILL);
       drain_inbox();  // what arrived before the alarm is handled before it, in order
+      // What handling the alarm publishes (its alert state, its notification) is sent from this
+      // callback once committed, unless something published earlier still waits for the client
+      // (then it queues behind that, to keep the order).
+      if (client_->publishes_waiting() == 0) alarm_publications_ = &publications;
       handle_message(message);
+      alarm_publications_ = nullptr;
       schedule_rule_timer();
       if (crash_point_ == CrashPoint::after_commit) ::raise(SIGKILL);
       committed.set_value();
@@ -174,6 +180,22 @@ class Daemon final : public HubOutput {
         std::_Exit(EXIT_FAILURE);
       }
     }
+    // Still inside the client's callback: the client queues them at once, and sends them as soon
+    // as this callback returns. Handed to publish() on another thread, they would first wait for
+    // the client's lock, which its receive thread holds while it reads on (docs/gateway.md).
+    for (auto& publication : publications) {
+      client_->publish_from_handler(publication.message, std::move(publication.done));
+    }
+  }
+
+  // Every publication of the io thread: during an alarm's handling it is kept for the alarm's
+  // callback to send (see on_message_from_client).
+  void publish(const MqttMessage& message, std::function<void(bool)> done) {
+    if (alarm_publications_ != nullptr) {
+      alarm_publications_->push_back({message, std::move(done)});
+      return;
+    }
+    client_->publish(message, std::move(done));
   }
 
   // Runs on the io thread: drains the inbox once the gathering window has passed. A window
@@ -216,13 +238,13 @@ class Daemon final : public HubOutput {
     notifiers_["mqtt"] = std::make_unique<notify::MqttNotifier>(
         hub_.topics().notify(),
         [this](const MqttMessage& message, std::function<void(bool)> done) {
-          client_->publish(message, std::move(done));
+          publish(message, std::move(done));
         },
         [this] { return hub_.time_zone().format_iso(clock_.now().wall_ms); });
     if (config_.checkin) {
       notifiers_["device_command"] = std::make_unique<notify::DeviceCommandNotifier>(
           [this](const MqttMessage& message, std::function<void(bool)> done) {
-            client_->publish(message, std::move(done));
+            publish(message, std::move(done));
           },
           config_.checkin->retain);
     }
@@ -309,11 +331,11 @@ class Daemon final : public HubOutput {
   void publish_alert(const AlertRecord& alert, std::string_view event) {
     const std::string payload =
         alert_to_json(alert, event, config_.household.id, hub_.time_zone()).dump();
-    client_->publish({hub_.topics().alert(alert.alert_id), payload, 1, true},
-                     [this, id = alert.alert_id, updated = alert.updated_at_ms](bool ok) {
-                       if (!ok) return;  // still pending: re-published on the next connect
-                       asio::post(io_, [this, id, updated] { hub_.mark_published(id, updated); });
-                     });
+    publish({hub_.topics().alert(alert.alert_id), payload, 1, true},
+            [this, id = alert.alert_id, updated = alert.updated_at_ms](bool ok) {
+              if (!ok) return;  // still pending: re-published on the next connect
+              asio::post(io_, [this, id, updated] { hub_.mark_published(id, updated); });
+            });
   }
 
   // Arms the rule timer for the hub's next deadline. A deadline the timer already waits for is
@@ -425,6 +447,11 @@ class Daemon final : public HubOutput {
   std::mutex inbox_mutex_;
   std::vector<MqttMessage> inbox_;     // filled on the MQTT client's thread
   std::vector<MqttMessage> draining_;  // the io thread's batch
+  struct Publication {
+    MqttMessage message;
+    std::function<void(bool)> done;
+  };
+  std::vector<Publication>* alarm_publications_ = nullptr;  // io thread: while an alarm is handled
   bool pending_dispatched_ = false;
   SystemdNotifier watchdog_;
   asio::signal_set signals_;

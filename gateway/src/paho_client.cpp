@@ -193,21 +193,20 @@ class PahoClient final : public MqttClient {
   }
 
   void publish(const MqttMessage& message, std::function<void(bool)> done) override {
+    ++waiting_;
     worker_.post([this, message, done = std::move(done)]() mutable {
-      void* context =
-          CompletionListener::context([done = std::move(done)](bool ok, const std::string&) {
-            if (done) done(ok);
-          });
-      try {
-        auto msg =
-            mqtt::make_message(message.topic, message.payload, message.qos, message.retained);
-        client_->publish(msg, context, listener_);
-      } catch (const mqtt::exception& e) {
-        log::warn("mqtt: publish on {} failed: {}", message.topic, e.what());
-        CompletionListener::abandon(context, e.what());
-      }
+      hand_over(message, std::move(done));
+      --waiting_;
     });
   }
+
+  // Paho C 1.3's send (MQTTAsync_send) takes its client lock only when called from outside its
+  // own threads; from within the message callback, which already holds it, it goes straight on.
+  void publish_from_handler(const MqttMessage& message, std::function<void(bool)> done) override {
+    hand_over(message, std::move(done));
+  }
+
+  int publishes_waiting() const override { return waiting_.load(); }
 
   void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) override {
     worker_.post([this, timeout, done = std::move(done)]() mutable {
@@ -224,6 +223,20 @@ class PahoClient final : public MqttClient {
   }
 
  private:
+  void hand_over(const MqttMessage& message, std::function<void(bool)> done) {
+    void* context =
+        CompletionListener::context([done = std::move(done)](bool ok, const std::string&) {
+          if (done) done(ok);
+        });
+    try {
+      auto msg = mqtt::make_message(message.topic, message.payload, message.qos, message.retained);
+      client_->publish(msg, context, listener_);
+    } catch (const mqtt::exception& e) {
+      log::warn("mqtt: publish on {} failed: {}", message.topic, e.what());
+      CompletionListener::abandon(context, e.what());
+    }
+  }
+
   // A new Paho client with our callbacks; the old one (if any) is destroyed first, which fails
   // its unfinished operations (their completions run with ok = false).
   void make_client() {
@@ -254,6 +267,7 @@ class PahoClient final : public MqttClient {
   std::mutex guard_mutex_;  // guard_ is used on Paho's thread and the worker
   ShortConnectionGuard guard_;
   std::atomic<bool> replace_client_{false};
+  std::atomic<int> waiting_{0};  // publish() calls the worker has not handed to Paho yet
   // Replaced only on the worker (make_client), between connections.
   std::unique_ptr<mqtt::async_client> client_;
   // Every Paho operation runs here, never on the io thread (see serial_worker.hpp).

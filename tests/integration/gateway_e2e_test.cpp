@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "gateway_fixture.hpp"
@@ -200,6 +201,30 @@ TEST_F(GatewayE2E, AMessageBeforeAnAlarmIsHandledBeforeIt) {
   for (const auto& [topic, alert] : alerts_on_mqtt()) ids[alert["kind"]] = alert["alert_id"];
   EXPECT_EQ(ids["water_leak"], "h001-000001");
   EXPECT_EQ(ids["call"], "h001-000002");
+  ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
+}
+
+// An alarm's alert state and notification are sent from inside the alarm's MQTT callback, once
+// it is committed (daemon.cpp). On the wire the retained state still comes before the
+// notification, and the broker's acknowledgement still marks the alert as published.
+TEST_F(GatewayE2E, AnAlarmsStateGoesOutBeforeItsNotificationAndIsMarkedPublished) {
+  auto gateway = start_gateway();
+  ASSERT_TRUE(wait_online()) << gateway->describe();
+  test::Publisher device(broker_.url());
+  device.publish("homesafe/h001/dev/bedroom-sos/state", R"({"action": "sos"})", 1);
+  ASSERT_TRUE(watcher_->wait_for_topic("homesafe/h001/notify")) << gateway->describe();
+  const auto messages = watcher_->messages();
+  std::optional<std::size_t> state_at;
+  std::optional<std::size_t> notification_at;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (!state_at && messages[i].topic.starts_with("homesafe/h001/alert/")) state_at = i;
+    if (!notification_at && messages[i].topic == "homesafe/h001/notify") notification_at = i;
+  }
+  ASSERT_TRUE(state_at && notification_at);
+  EXPECT_LT(*state_at, *notification_at);
+  ASSERT_TRUE(test::wait_until([&] {
+    return gateway::Store(db_path_.string()).unpublished_alerts().empty();
+  })) << gateway->describe();
   ASSERT_EQ(gateway->stop(), std::optional<int>(0)) << gateway->describe();
 }
 

@@ -36,6 +36,16 @@ class MqttClient {
   virtual void subscribe(const std::vector<std::string>& filters, const std::vector<int>& qos) = 0;
   // `done(ok)` runs on the client's thread when the broker has the message (QoS 1) or it failed.
   virtual void publish(const MqttMessage& message, std::function<void(bool ok)> done) = 0;
+  // Like publish, for a caller inside Handlers::on_message (on the client's own thread): the
+  // message goes to the client library at once. publish() from another thread has to wait for
+  // the library's lock, which it holds while on_message runs and takes again for every message
+  // read after it. Call it only from within on_message.
+  virtual void publish_from_handler(const MqttMessage& message, std::function<void(bool ok)> done) {
+    publish(message, std::move(done));
+  }
+  // publish() calls not yet handed to the client library. While it is 0, a message given to
+  // publish_from_handler cannot overtake one given to publish() earlier.
+  virtual int publishes_waiting() const { return 0; }
   // Publishes `message` (if non-empty topic) then disconnects; `done` runs on the client thread.
   virtual void disconnect(std::chrono::milliseconds timeout, std::function<void()> done) = 0;
 };
