@@ -7,7 +7,7 @@
 // ASCII without escapes and whose integers fit in 64 bits. For anything else it returns
 // nullopt and the caller parses with nlohmann, which then decides (and reports malformed
 // payloads). So for every payload it accepts, nlohmann reads the same members with the same
-// values (tests/device-drivers/flat_json_test.cpp checks that on mutated payloads).
+// values (DecodeProperty.FlatScanReadsWhatNlohmannReads checks that on mutated payloads).
 #include <cstdint>
 #include <optional>
 #include <string_view>

@@ -261,43 +261,46 @@ Range plausible_range(Capability capability) {
   }
 }
 
-std::optional<double> number_at(const ObjectView& object, std::string_view key, Range range,
-                                DecodeResult& out, std::string_view problem_key) {
-  const Scalar value = object.at(key);
-  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) {
-    return std::nullopt;  // missing is unknown
-  }
-  if (value.kind != Scalar::Kind::number) {
+namespace {
+
+// The value at `key` when it has `kind`: nullopt when missing or null, and a `wrong_type`
+// problem when it is something else.
+std::optional<Scalar> typed_at(const ObjectView& object, std::string_view key, Scalar::Kind kind,
+                               DecodeResult& out, std::string_view problem_key) {
+  Scalar value = object.at(key);
+  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) return std::nullopt;
+  if (value.kind != kind) {
     add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
     return std::nullopt;
   }
-  if (!std::isfinite(value.number) || value.number < range.min || value.number > range.max) {
+  return value;
+}
+
+}  // namespace
+
+std::optional<double> number_at(const ObjectView& object, std::string_view key, Range range,
+                                DecodeResult& out, std::string_view problem_key) {
+  const auto value = typed_at(object, key, Scalar::Kind::number, out, problem_key);
+  if (!value) return std::nullopt;  // missing is unknown
+  if (!std::isfinite(value->number) || value->number < range.min || value->number > range.max) {
     add_problem(out, DecodeError::not_a_number, key_for_problem(key, problem_key));
     return std::nullopt;
   }
-  return value.number;
+  return value->number;
 }
 
 std::optional<bool> bool_at(const ObjectView& object, std::string_view key, DecodeResult& out,
                             std::string_view problem_key) {
-  const Scalar value = object.at(key);
-  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) return std::nullopt;
-  if (value.kind != Scalar::Kind::boolean) {
-    add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
-    return std::nullopt;
-  }
-  return value.flag;
+  const auto value = typed_at(object, key, Scalar::Kind::boolean, out, problem_key);
+  if (!value) return std::nullopt;
+  return value->flag;
 }
 
 std::optional<std::string_view> string_at(const ObjectView& object, std::string_view key,
                                           DecodeResult& out, std::string_view problem_key) {
-  const Scalar value = object.at(key);
-  if (value.kind == Scalar::Kind::absent || value.kind == Scalar::Kind::null) return std::nullopt;
-  if (value.kind != Scalar::Kind::string) {
-    add_problem(out, DecodeError::wrong_type, key_for_problem(key, problem_key));
-    return std::nullopt;
-  }
-  return value.text;
+  const auto value = typed_at(object, key, Scalar::Kind::string, out, problem_key);
+  if (!value) return std::nullopt;
+  return value->text;
 }
 
 std::optional<double> as_number(const nlohmann::json& value) {

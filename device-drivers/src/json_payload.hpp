@@ -9,7 +9,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <variant>
 
 #include "flat_json.hpp"
