@@ -215,6 +215,115 @@ TEST_F(StoreTest, RefusesANewerSchema) {
   EXPECT_THROW(Store{path_}, StoreError);
 }
 
+// Runs `sql` on its own connection (foreign keys off, as SQLite opens by default).
+int exec_raw(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
+std::string table_sql(const std::string& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?", -1, &st,
+                     nullptr);
+  sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  std::string sql;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    sql = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return sql;
+}
+
+// Version 4 rebuilds alerts and notifications (WITHOUT ROWID, state checks as comparisons): a
+// store an older gateway left keeps every row, the rows that refer to them, and the checks.
+TEST_F(StoreTest, MigrationToVersion4KeepsAlertsNotificationsAndWhatRefersToThem) {
+  NotificationRow sent;
+  sent.notification_id = "h001-000001-s0r0-li-sms";
+  sent.alert_id = "h001-000001";
+  sent.contact_id = "li";
+  sent.role = "caregiver";
+  sent.channel = "sms";
+  sent.text = "【平安守护】厨房烟雾报警";
+  sent.created_at_ms = 1000;
+  {
+    Store old(path_, 3);
+    EXPECT_EQ(old.schema_version(), 3);
+    EXPECT_NE(table_sql(path_, "alerts").find("IN ("), std::string::npos);
+    Store::Transaction tx(old, Durability::full);
+    auto acknowledged = sample("h001-000001");
+    acknowledged.state = AlertState::acknowledged;
+    acknowledged.acknowledged_at_ms = 1500;
+    acknowledged.acknowledged_by = "li";
+    old.save_alert(acknowledged);
+    old.save_alert(sample("h001-000002"), false);
+    old.append_alert_event({"h001-000001", 1000, "opened", "system", "", ""});
+    old.save_escalation({"h001-000001", 1, 0, 1000, 50, "boot-a", 0, true});
+    old.add_notification(sent);
+    old.record_delivery(sent.notification_id, "sent", 1, "", 1100);
+    tx.commit();
+  }
+  Store store(path_);
+  EXPECT_EQ(store.schema_version(), 4);
+  for (const char* table : {"alerts", "notifications"}) {
+    const auto sql = table_sql(path_, table);
+    EXPECT_NE(sql.find("WITHOUT ROWID"), std::string::npos) << sql;
+    EXPECT_EQ(sql.find("IN ("), std::string::npos) << sql;
+  }
+  const auto alert = store.find_alert("h001-000001");
+  ASSERT_TRUE(alert.has_value());
+  EXPECT_EQ(alert->state, AlertState::acknowledged);
+  EXPECT_EQ(alert->acknowledged_by, "li");
+  EXPECT_EQ(alert->acknowledged_at_ms, 1500);
+  EXPECT_EQ(alert->location, "厨房");
+  ASSERT_EQ(store.active_alerts().size(), 2u);
+  EXPECT_EQ(store.active_alerts()[1].alert_id, "h001-000002");
+  ASSERT_EQ(store.unpublished_alerts().size(), 1u);  // publish_pending kept per row
+  EXPECT_EQ(store.unpublished_alerts()[0].alert_id, "h001-000001");
+  EXPECT_EQ(store.alert_events("h001-000001").size(), 1u);
+  ASSERT_EQ(store.active_escalations().size(), 1u);
+  EXPECT_EQ(store.active_escalations()[0].boot_id, "boot-a");
+  const auto notifications = store.notifications("h001-000001");
+  ASSERT_EQ(notifications.size(), 1u);
+  EXPECT_EQ(notifications[0].state, "sent");
+  EXPECT_EQ(notifications[0].text, sent.text);
+  EXPECT_EQ(notifications[0].finished_at_ms, 1100);
+
+  // The checks still hold, and foreign keys are on again for the store's own connection.
+  EXPECT_EQ(exec_raw(path_, "UPDATE alerts SET state = 'gone' WHERE alert_id = 'h001-000001'"),
+            SQLITE_CONSTRAINT);
+  EXPECT_EQ(exec_raw(path_, "UPDATE notifications SET state = 'lost'"), SQLITE_CONSTRAINT);
+  Store::Transaction tx(store, Durability::full);
+  auto orphan = sent;
+  orphan.notification_id = "h001-000009-s0r0-li-sms";
+  orphan.alert_id = "h001-000009";
+  EXPECT_THROW(store.add_notification(orphan), StoreError);
+}
+
+// A store whose rows already break a reference (written with foreign keys off) is not migrated
+// half: the migration rolls back, says which table, and the store stays at its version.
+TEST_F(StoreTest, AMigrationThatWouldBreakAReferenceChangesNothing) {
+  { Store old(path_, 3); }
+  ASSERT_EQ(exec_raw(path_,
+                     "INSERT INTO alert_events (alert_id, ts_ms, event) "
+                     "VALUES ('h001-000404', 1, 'opened')"),
+            SQLITE_OK);
+  try {
+    Store store(path_);
+    FAIL() << "expected StoreError";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("alert_events"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Store(path_, 3).schema_version(), 3);
+  EXPECT_NE(table_sql(path_, "alerts").find("IN ("), std::string::npos);
+  EXPECT_THROW(Store(path_, 5), StoreError);
+}
+
 TEST_F(StoreTest, UnopenablePathIsAClearError) {
   try {
     Store store((dir_ / "no-such-dir" / "x.db").string());
