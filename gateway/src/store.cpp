@@ -124,13 +124,15 @@ CREATE TABLE applied_commands (
 INSERT INTO meta (key, value) VALUES ('uplink_epoch', lower(hex(randomblob(4))))
   ON CONFLICT (key) DO NOTHING;
 )sql",
-    // 3 -> 4: alerts and notifications rebuilt (SQLite's procedure for a changed table: new table,
-    // copy, drop, rename; migrate() runs it with foreign keys off and checks them before commit).
+    // 3 -> 4: alerts, notifications and escalations rebuilt (SQLite's procedure for a changed
+    // table: new table, copy, drop, rename; migrate() runs it with foreign keys off and checks them
+    // before commit).
     // - Their state checks are comparisons: SQLite 3.40 evaluates `state IN (...)` in a CHECK by
     //   building a temporary b-tree of the list on every write of the row (a fifth of the
     //   instructions of an alarm and its resolution).
     // - WITHOUT ROWID: the id is the key, so a row is one b-tree entry instead of a table row and
-    //   an index entry (one page less to write per alarm and per notification).
+    //   an index entry (a page less to write per table an alarm writes). Their rows are small;
+    //   rule_state, whose values can be kilobytes, stays a rowid table.
     R"sql(
 CREATE TABLE new_alerts (
   alert_id           TEXT PRIMARY KEY,
@@ -186,6 +188,22 @@ DROP TABLE notifications;
 ALTER TABLE new_notifications RENAME TO notifications;
 CREATE INDEX notifications_alert ON notifications (alert_id, created_at_ms);
 CREATE INDEX notifications_pending ON notifications (state) WHERE state = 'pending';
+CREATE TABLE new_escalations (
+  alert_id             TEXT PRIMARY KEY REFERENCES alerts (alert_id),
+  next_step            INTEGER NOT NULL,
+  repeats_done         INTEGER NOT NULL,
+  opened_wall_ms       INTEGER NOT NULL,
+  opened_mono_ms       INTEGER NOT NULL,
+  boot_id              TEXT NOT NULL,
+  last_fired_offset_ms INTEGER NOT NULL,
+  active               INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO new_escalations (alert_id, next_step, repeats_done, opened_wall_ms, opened_mono_ms,
+  boot_id, last_fired_offset_ms, active)
+SELECT alert_id, next_step, repeats_done, opened_wall_ms, opened_mono_ms, boot_id,
+  last_fired_offset_ms, active FROM escalations;
+DROP TABLE escalations;
+ALTER TABLE new_escalations RENAME TO escalations;
 )sql",
 };
 

@@ -239,8 +239,9 @@ std::string table_sql(const std::string& path, const std::string& table) {
   return sql;
 }
 
-// Version 4 rebuilds alerts and notifications (WITHOUT ROWID, state checks as comparisons): a
-// store an older gateway left keeps every row, the rows that refer to them, and the checks.
+// Version 4 rebuilds alerts, notifications and escalations (WITHOUT ROWID, state checks as
+// comparisons): a store an older gateway left keeps every row, the rows that refer to them, and
+// the checks.
 TEST_F(StoreTest, MigrationToVersion4KeepsAlertsNotificationsAndWhatRefersToThem) {
   NotificationRow sent;
   sent.notification_id = "h001-000001-s0r0-li-sms";
@@ -269,10 +270,10 @@ TEST_F(StoreTest, MigrationToVersion4KeepsAlertsNotificationsAndWhatRefersToThem
   }
   Store store(path_);
   EXPECT_EQ(store.schema_version(), 4);
-  for (const char* table : {"alerts", "notifications"}) {
+  for (const char* table : {"alerts", "notifications", "escalations"}) {
     const auto sql = table_sql(path_, table);
     EXPECT_NE(sql.find("WITHOUT ROWID"), std::string::npos) << sql;
-    EXPECT_EQ(sql.find("IN ("), std::string::npos) << sql;
+    EXPECT_EQ(sql.find(" IN ("), std::string::npos) << sql;
   }
   const auto alert = store.find_alert("h001-000001");
   ASSERT_TRUE(alert.has_value());

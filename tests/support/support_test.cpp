@@ -132,10 +132,11 @@ TEST(SupportMosquitto, SubscriberReconnectsAfterRestart) {
 
 TEST(SupportMosquitto, StopEndsTheBrokerAndLogsIt) {
   Mosquitto broker;
-  const int port = broker.port();
   broker.stop();
   EXPECT_FALSE(broker.running());
-  EXPECT_FALSE(tcp_port_accepts(port));
+  // Not "nothing accepts on the port": under `ctest -j` another test's broker may take the freed
+  // port at once. (The test failed once in a -j2 run and passed again; that check is the one that
+  // depends on other processes.) A broker that still listened would still be running.
   EXPECT_NE(broker.log().find("terminating"), std::string::npos) << broker.log();
 }
 
