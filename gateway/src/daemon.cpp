@@ -75,7 +75,10 @@ class Daemon final : public HubOutput {
     // the hub raises `storage_full` (see Store::tolerate_write_failures, Hub::check_storage).
     store_.tolerate_write_failures(true);
     try {
-      store_.checkpoint_in_background();  // no alarm's commit waits for a checkpoint
+      // No alarm's commit waits for a checkpoint, nor (mostly) for the WAL's fresh header after
+      // one: the io thread starts the WAL over as soon as the checkpoint is complete.
+      store_.checkpoint_in_background(
+          {}, [this] { asio::post(io_, [this] { store_.restart_wal(); }); });
     } catch (const StoreError& e) {
       log::warn("{}; SQLite checkpoints inside commits instead", e.what());
     }

@@ -362,14 +362,26 @@ Store::~Store() {
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
-void Store::checkpoint_in_background(WalCheckpointer::Limits limits) {
+void Store::checkpoint_in_background(WalCheckpointer::Limits limits,
+                                     std::function<void()> completed) {
   const char* file = sqlite3_db_filename(db_, "main");
   if (checkpointer_ || file == nullptr || *file == '\0') return;  // started, or in memory
   try {
-    checkpointer_ = std::make_unique<WalCheckpointer>(db_, file, limits);
+    checkpointer_ = std::make_unique<WalCheckpointer>(db_, file, limits, std::move(completed));
   } catch (const std::exception& e) {
     throw StoreError("store " + path_ + ": " + e.what());
   }
+}
+
+void Store::restart_wal() {
+  if (transaction_depth_ > 0 || last_commit_failed_) return;
+  Transaction tx(*this, Durability::normal);
+  // A page must change (SQLite does not write a row rewritten as it was): a counter of these.
+  statement(
+      "INSERT INTO meta (key, value) VALUES ('wal_restarts', '1') "
+      "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+      .run();
+  tx.commit();
 }
 
 void Store::exec(const char* sql) {

@@ -3,13 +3,15 @@
 #include <sqlite3.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "homesafe/gateway/log.hpp"
 
 namespace homesafe::gateway {
 
-WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::string& path, Limits limits)
-    : writer_(writer), limits_(limits) {
+WalCheckpointer::WalCheckpointer(sqlite3* writer, const std::string& path, Limits limits,
+                                 std::function<void()> completed)
+    : writer_(writer), limits_(limits), completed_(std::move(completed)) {
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &own_, flags, nullptr) != SQLITE_OK) {
     std::string message = own_ != nullptr ? sqlite3_errmsg(own_) : "out of memory";
@@ -70,8 +72,11 @@ void WalCheckpointer::run() {
         sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
     if (rc == SQLITE_OK) {
       // Partial when the writer committed meanwhile: its next commit wakes us again.
-      if (copied == in_wal) ++background_;
       last_error_.clear();
+      if (copied == in_wal && in_wal > 0) {
+        ++background_;
+        if (completed_) completed_();
+      }
     } else if (rc != SQLITE_BUSY) {  // BUSY: the writer is checkpointing itself right now
       const std::string error = sqlite3_errmsg(own_);
       if (error != last_error_) log::warn("store: background checkpoint failed: {}", error);

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 namespace homesafe::gateway {
@@ -369,6 +371,51 @@ TEST_F(StoreTest, BackgroundCheckpointsCopyTheWalOffTheWritersThread) {
 
 // A thread that falls behind does not let the WAL grow without bound: past inline_frames the
 // writer checkpoints itself, as SQLite would.
+// After a complete checkpoint the next commit starts the WAL over (and syncs its new header).
+// The checkpointer says when; restart_wal() is that commit, so the next one (an alarm's) appends.
+TEST_F(StoreTest, RestartWalStartsTheWalOverAfterACompleteCheckpoint) {
+  Store store(path_);
+  std::mutex mutex;
+  std::condition_variable cv;
+  int completed = 0;
+  store.checkpoint_in_background({/*start_frames=*/50, /*inline_frames=*/1'000'000}, [&] {
+    std::lock_guard lock(mutex);
+    ++completed;
+    cv.notify_all();
+  });
+  const std::string value(3000, 'x');
+  {
+    Store::Transaction tx(store, Durability::normal);
+    for (int i = 0; i < 60; ++i) store.put_rule_state("k/" + std::to_string(i), value);
+    tx.commit();
+  }
+  const int frames_before = store.checkpointer()->wal_frames();
+  EXPECT_GT(frames_before, 50);
+  {
+    // Not a speed check: a generous deadline for a thread that only has to get scheduled.
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return completed > 0; }));
+  }
+  EXPECT_EQ(store.checkpointer()->wal_frames(), frames_before);  // nothing committed since
+  store.restart_wal();
+  const int restarted = store.checkpointer()->wal_frames();
+  EXPECT_LE(restarted, 2);  // its page or two, at the WAL's start
+  {
+    Store::Transaction tx(store, Durability::full);
+    store.save_alert(sample("h001-000001"));
+    tx.commit();
+  }
+  EXPECT_GT(store.checkpointer()->wal_frames(), restarted + 2);  // appended behind it
+  EXPECT_TRUE(store.find_alert("h001-000001"));
+  EXPECT_EQ(store.load_rule_state().size(), 60u);
+  EXPECT_EQ(store.get_meta("wal_restarts"), "1");
+
+  // Inside a transaction it waits for a better moment.
+  Store::Transaction tx(store, Durability::full);
+  store.restart_wal();
+  tx.commit();
+}
+
 TEST_F(StoreTest, TheWriterCheckpointsItselfPastTheInlineLimit) {
   Store store(path_);
   store.checkpoint_in_background({/*start_frames=*/1'000'000, /*inline_frames=*/50});

@@ -4,6 +4,7 @@
 // published about them. The schema is versioned with forward migrations (PRAGMA user_version).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -140,7 +141,13 @@ class Store {
   // Checkpoints from a thread of its own instead of inside the commit that fills the WAL (see
   // WalCheckpointer); the daemon does this, so that no alarm's commit waits for a checkpoint.
   // Does nothing for an in-memory store. Throws StoreError if the second connection fails.
-  void checkpoint_in_background(WalCheckpointer::Limits limits = {});
+  // `completed` is called on the checkpointer's thread after each complete checkpoint.
+  void checkpoint_in_background(WalCheckpointer::Limits limits = {},
+                                std::function<void()> completed = {});
+  // A tiny commit (synchronous=NORMAL) that starts the WAL over after a complete checkpoint, so
+  // that the fsync of the WAL's new header is this commit's and not the next alarm's. Does nothing
+  // inside a transaction or while writes fail.
+  void restart_wal();
   // The background checkpointer, once started (counters for tests and statistics).
   const WalCheckpointer* checkpointer() const { return checkpointer_.get(); }
 

@@ -8,10 +8,16 @@
 // the WAL holds `start_frames`. Should the thread fall behind (a flood of commits that never
 // leaves a gap for a complete checkpoint), a commit that takes the WAL past `inline_frames`
 // checkpoints on the writer's thread as SQLite would, so the WAL stays bounded.
+//
+// After a complete checkpoint the writer's next commit starts the WAL over, and that commit first
+// writes the WAL's header and syncs it: one fsync more than other commits. `completed` (called on
+// the checkpointer's thread) lets the owner make that commit at a moment of its choosing rather
+// than let it fall on an alarm (Store::restart_wal).
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -29,7 +35,8 @@ class WalCheckpointer {
 
   // Installs itself as `writer`'s WAL hook (replacing SQLite's automatic checkpoint) and opens a
   // second connection to `path`. Throws std::runtime_error if that connection cannot be opened.
-  WalCheckpointer(sqlite3* writer, const std::string& path, Limits limits);
+  WalCheckpointer(sqlite3* writer, const std::string& path, Limits limits,
+                  std::function<void()> completed = {});
   // Stops the thread and gives the writer back SQLite's automatic checkpoint.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
@@ -49,6 +56,7 @@ class WalCheckpointer {
   sqlite3* writer_;
   sqlite3* own_ = nullptr;
   Limits limits_;
+  std::function<void()> completed_;  // after each complete checkpoint of the thread
   std::mutex mutex_;
   std::condition_variable wake_;
   bool due_ = false;
