@@ -208,15 +208,6 @@ TEST_F(StoreTest, TelemetryRetentionByAgeAndCount) {
   EXPECT_EQ(store.telemetry_count(), 50);
 }
 
-TEST_F(StoreTest, RefusesANewerSchema) {
-  { Store store(path_); }
-  sqlite3* db = nullptr;
-  sqlite3_open(path_.c_str(), &db);
-  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  EXPECT_THROW(Store{path_}, StoreError);
-}
-
 // Runs `sql` on its own connection (foreign keys off, as SQLite opens by default).
 int exec_raw(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
@@ -239,6 +230,12 @@ std::string table_sql(const std::string& path, const std::string& table) {
   sqlite3_finalize(st);
   sqlite3_close(db);
   return sql;
+}
+
+TEST_F(StoreTest, RefusesANewerSchema) {
+  { Store store(path_); }
+  exec_raw(path_, "PRAGMA user_version=99");
+  EXPECT_THROW(Store{path_}, StoreError);
 }
 
 // Version 4 rebuilds alerts, notifications and escalations (WITHOUT ROWID, state checks as
