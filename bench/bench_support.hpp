@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -15,9 +16,11 @@
 #include <mqtt/async_client.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +28,7 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -187,6 +191,45 @@ inline double cpu_seconds(pid_t pid) {
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
 }
+
+// Pins every thread of this process to one CPU (the first it may run on) while it lives; the
+// threads and child processes started meanwhile inherit that. The original masks come back at the
+// end. Used to measure targets that share one core with the broker, as on a small hub board.
+class OneCpu {
+ public:
+  OneCpu() {
+    if (::sched_getaffinity(0, sizeof saved_, &saved_) != 0) {
+      throw std::runtime_error("sched_getaffinity failed");
+    }
+    while (cpu_ < CPU_SETSIZE && !CPU_ISSET(cpu_, &saved_)) ++cpu_;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu_, &one);
+    if (!set_all_threads(one)) {
+      set_all_threads(saved_);
+      throw std::runtime_error("sched_setaffinity failed: cannot pin the bench to one CPU");
+    }
+  }
+  ~OneCpu() { set_all_threads(saved_); }
+  OneCpu(const OneCpu&) = delete;
+  OneCpu& operator=(const OneCpu&) = delete;
+  int cpu() const { return cpu_; }
+
+ private:
+  static bool set_all_threads(const cpu_set_t& mask) noexcept {
+    bool ok = true;
+    std::error_code error;
+    for (fs::directory_iterator it("/proc/self/task", error), end; !error && it != end;
+         it.increment(error)) {
+      const pid_t tid = static_cast<pid_t>(std::atol(it->path().filename().c_str()));
+      // A thread that ended meanwhile (ESRCH) needs no mask.
+      if (::sched_setaffinity(tid, sizeof mask, &mask) != 0 && errno != ESRCH) ok = false;
+    }
+    return ok && !error;
+  }
+  cpu_set_t saved_{};
+  int cpu_ = 0;
+};
 
 inline int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

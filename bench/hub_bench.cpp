@@ -4,8 +4,10 @@
 //
 // What it measures (bench/README.md explains each part):
 //   throughput   QoS 0 / QoS 1 flood through a real broker: raw null subscriber, gateway, Node-RED
+//   onecore      the same with every process pinned to one CPU (what each target costs the hub)
 //   latency      call-button press -> first notification on homesafe/H/notify, 2,000 msg/s
-//   background footprint    RSS idle, after an hour of 30-device traffic (compressed), peak (VmHWM)
+//                background
+//   footprint    RSS idle, after an hour of 30-device traffic (compressed), peak (VmHWM)
 //   cost         callgrind instructions per reading on a fixed replay (deterministic)
 //   scaling      10 / 100 / 1,000 devices per hub
 //   replay       one simulated household-month through `homesafe-gateway replay`
@@ -714,11 +716,70 @@ std::string machine_line() {
          " cores, load average " + fmt_num(load1, 2) + " at start";
 }
 
+// One QoS level of a throughput table: every target o.runs times, interleaved run by run so that
+// load drifts hit all targets alike; prints a row per target (medians) and returns them.
+struct ThroughputRow {
+  Target target = Target::raw;
+  double rate = 0;
+  double lost = 0;
+  double cpu_per_m = 0;  // CPU seconds per million messages
+  long peak_kb = 0;
+};
+
+std::vector<ThroughputRow> throughput_rows(const Options& o, const std::string& label, int qos,
+                                           long messages, const std::string& dir_prefix,
+                                           bool node_red) {
+  std::map<Target, std::vector<Throughput>> results;
+  std::vector<Target> targets{Target::raw, Target::gateway};
+  if (node_red) targets.push_back(Target::node_red);
+  for (int run = 0; run < o.runs; ++run) {
+    for (Target t : targets) {
+      log_progress(label + " qos " + std::to_string(qos) + " " + target_name(t) + " run " +
+                   std::to_string(run + 1));
+      results[t].push_back(run_throughput(
+          o, t, qos, 100, messages,
+          dir_prefix + "-" + std::to_string(static_cast<int>(t)) + "-" + std::to_string(run)));
+    }
+  }
+  auto med = [&](Target t, auto field) {
+    std::vector<double> v;
+    for (const auto& r : results[t]) v.push_back(field(r));
+    return median(v);
+  };
+  auto rate = [](const Throughput& r) { return r.rate; };
+  const double raw = med(Target::raw, rate);
+  const double nr = node_red ? med(Target::node_red, rate) : 0;
+  std::vector<ThroughputRow> rows;
+  for (Target t : targets) {
+    ThroughputRow row;
+    row.target = t;
+    row.rate = med(t, rate);
+    row.lost = med(t, [](const Throughput& r) { return static_cast<double>(r.lost); });
+    row.cpu_per_m = med(t, [](const Throughput& r) {
+      return r.handled > 0 ? r.cpu_s / static_cast<double>(r.handled) * 1e6 : 0;
+    });
+    bool timeout = false;
+    for (const auto& r : results[t]) {
+      row.peak_kb = std::max(row.peak_kb, r.hwm_kb);
+      timeout = timeout || r.timed_out;
+    }
+    out("| " + std::to_string(qos) + " | " + target_name(t) + (timeout ? " (timed out)" : "") +
+        " | " + fmt_k(row.rate) + " | " + fmt_num(row.lost) + " | " +
+        (t == Target::raw ? "—" : pct(raw > 0 ? row.rate / raw : 0)) + " | " +
+        (node_red && t == Target::gateway ? pct(nr > 0 ? row.rate / nr : 0) : "—") + " | " +
+        fmt_num(row.cpu_per_m, 1) + " | " +
+        (t == Target::raw ? "—" : fmt_num(static_cast<double>(row.peak_kb) / 1024.0, 1) + " MB") +
+        " |");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 void usage() {
   std::cerr
       << "usage: homesafe_hub_bench --gateway PATH --sim PATH [--node-red RED_JS] [--node NODE]\n"
          "          [--runs N] [--quick] [--only "
-         "throughput,latency,footprint,cost,scaling,replay]\n"
+         "throughput,onecore,latency,footprint,cost,scaling,replay]\n"
          "          [--work DIR] [--markdown FILE] [--bench-dir DIR]\n";
 }
 
@@ -841,55 +902,16 @@ int main(int argc, char** argv) {
           "RSS |");
       out("|---|---|---|---|---|---|---|---|");
       for (int qos : {0, 1}) {
-        std::map<Target, std::vector<Throughput>> results;
-        std::vector<Target> targets{Target::raw, Target::gateway};
-        if (node_red) targets.push_back(Target::node_red);
-        for (int run = 0; run < o.runs; ++run) {
-          for (Target t : targets) {  // interleaved, so load drifts hit all targets alike
-            log_progress("throughput qos " + std::to_string(qos) + " " + target_name(t) + " run " +
-                         std::to_string(run + 1));
-            results[t].push_back(run_throughput(o, t, qos, 100, o.throughput_messages,
-                                                o.work + "/tp-q" + std::to_string(qos) + "-" +
-                                                    std::to_string(static_cast<int>(t)) + "-" +
-                                                    std::to_string(run)));
+        for (const auto& row : throughput_rows(o, "throughput", qos, o.throughput_messages,
+                                               o.work + "/tp-q" + std::to_string(qos), node_red)) {
+          if (row.target == Target::gateway) {
+            gw_cpu_per_m[qos] = row.cpu_per_m;
+            gw_peak_kb = std::max(gw_peak_kb, row.peak_kb);
           }
-        }
-        auto med = [&](Target t, auto field) {
-          std::vector<double> v;
-          for (const auto& r : results[t]) v.push_back(field(r));
-          return median(v);
-        };
-        auto rate = [](const Throughput& r) { return r.rate; };
-        const double raw = med(Target::raw, rate);
-        const double nr = node_red ? med(Target::node_red, rate) : 0;
-        for (Target t : targets) {
-          const double m = med(t, rate);
-          const double lost =
-              med(t, [](const Throughput& r) { return static_cast<double>(r.lost); });
-          const double cpu = med(t, [](const Throughput& r) {
-            return r.handled > 0 ? r.cpu_s / static_cast<double>(r.handled) * 1e6 : 0;
-          });
-          long peak = 0;
-          bool timeout = false;
-          for (const auto& r : results[t]) {
-            peak = std::max(peak, r.hwm_kb);
-            timeout = timeout || r.timed_out;
+          if (row.target == Target::node_red) {
+            nr_cpu_per_m[qos] = row.cpu_per_m;
+            nr_peak_kb = std::max(nr_peak_kb, row.peak_kb);
           }
-          if (t == Target::gateway) {
-            gw_cpu_per_m[qos] = cpu;
-            gw_peak_kb = std::max(gw_peak_kb, peak);
-          }
-          if (t == Target::node_red) {
-            nr_cpu_per_m[qos] = cpu;
-            nr_peak_kb = std::max(nr_peak_kb, peak);
-          }
-          out("| " + std::to_string(qos) + " | " + target_name(t) +
-              (timeout ? " (timed out)" : "") + " | " + fmt_k(m) + " | " + fmt_num(lost) + " | " +
-              (t == Target::raw ? "—" : pct(raw > 0 ? m / raw : 0)) + " | " +
-              (node_red && t == Target::gateway ? pct(nr > 0 ? m / nr : 0) : "—") + " | " +
-              fmt_num(cpu, 1) + " | " +
-              (t == Target::raw ? "—" : fmt_num(static_cast<double>(peak) / 1024.0, 1) + " MB") +
-              " |");
         }
       }
       // The same flood at QoS 1 through a broker left at Mosquitto's default queue limit (1000
@@ -922,6 +944,31 @@ int main(int argc, char** argv) {
           "subscriber (a process of its own) received. CPU s / M msgs: the process's user + "
           "system time per million messages (raw: the null subscriber's, Paho's receive path "
           "alone).");
+      out("");
+    }
+
+    // ---- throughput on one core
+    if (wants(o, "onecore")) {
+      const long messages = o.throughput_messages / 2;
+      out("### Throughput on one core (the same flood, " + fmt_k(static_cast<double>(messages)) +
+          " plug reports; the broker, the publisher and the target all pinned to one CPU, as on "
+          "a hub whose broker and bridge share the gateway's core; median of " +
+          std::to_string(o.runs) + ")");
+      out("");
+      out("| QoS | target | msgs/s | lost | vs broker raw | vs Node-RED | CPU s / M msgs | peak "
+          "RSS |");
+      out("|---|---|---|---|---|---|---|---|");
+      {
+        OneCpu pinned;
+        for (int qos : {0, 1}) {
+          throughput_rows(o, "one-core throughput", qos, messages,
+                          o.work + "/tp1cpu-q" + std::to_string(qos), node_red);
+        }
+      }
+      out("");
+      out("On two cores the broker is the limit at QoS 1 (every target is within a few percent of "
+          "its raw rate); on one core every CPU second a target spends is taken from the broker "
+          "and the publisher, so the rate shows what each target costs the hub.");
       out("");
     }
 
