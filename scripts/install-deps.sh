@@ -16,6 +16,7 @@ PACKAGES=(
   libyaml-cpp-dev
   nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev googletest
+  libbenchmark-dev
   clang-format
   tzdata
   chromium fonts-noto-cjk nodejs
