@@ -461,14 +461,7 @@ Store::Transaction::Transaction(Store& store, Durability durability)
     ++store_.transaction_depth_;
     return;
   }
-  // Prepared once and reused (sqlite3_exec would parse them again for every transaction).
-  if (store_.current_durability_ != durability) {
-    store_
-        .statement(durability == Durability::full ? "PRAGMA synchronous=FULL"
-                                                  : "PRAGMA synchronous=NORMAL")
-        .run();
-    store_.current_durability_ = durability;
-  }
+  store_.set_durability(durability);
   store_.transaction_write_failed_ = false;
   store_.transaction_depth_ = 1;  // before BEGIN, so that a tolerated failure of BEGIN is recorded
   try {
@@ -490,6 +483,7 @@ Store::Transaction::~Transaction() {
   sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
   store_.rollback_only_ = false;
   store_.transaction_write_failed_ = false;
+  store_.back_to_full_durability();
 }
 
 void Store::Transaction::commit() {
@@ -503,6 +497,7 @@ void Store::Transaction::commit() {
     done_ = true;
     store_.transaction_depth_ = 0;
     store_.rollback_only_ = false;
+    store_.back_to_full_durability();
     throw StoreError("store " + store_.path_ + ": a joined transaction was abandoned; rolled back");
   }
   if (!store_.transaction_write_failed_) {
@@ -521,6 +516,31 @@ void Store::Transaction::commit() {
     store_.transaction_write_failed_ = false;
     ++store_.failed_commits_;
   }
+  store_.back_to_full_durability();
+}
+
+void Store::set_durability(Durability durability) {
+  if (current_durability_ == durability) return;
+  statement(durability == Durability::full ? "PRAGMA synchronous=FULL"
+                                           : "PRAGMA synchronous=NORMAL")
+      .run();
+  current_durability_ = durability;
+}
+
+void Store::back_to_full_durability() noexcept {
+  try {
+    set_durability(Durability::full);
+  } catch (const std::exception&) {
+    // Left at NORMAL: the next FULL transaction switches (and reports a failure) itself.
+  }
+}
+
+int Store::synchronous_level() {
+  auto& st = statement("PRAGMA synchronous");
+  st.step();
+  const auto level = static_cast<int>(st.int64(0));
+  st.reset();
+  return level;
 }
 
 bool Store::tolerated_write_failure(int rc, const char* message) {

@@ -140,6 +140,41 @@ TEST_F(StoreTest, RuleStateOverwritesInsertsAndSurvivesReopen) {
                                                               {"device_silence/b/last", "400"}}));
 }
 
+// Between transactions the connection is at FULL, whatever the last transaction was: the next
+// alarm's transaction must not pay for switching back (see Store::Transaction).
+TEST_F(StoreTest, ANormalTransactionLeavesTheStoreAtFullWhenItEnds) {
+  constexpr int kNormal = 1;
+  constexpr int kFull = 2;
+  Store store(path_);
+  EXPECT_EQ(store.synchronous_level(), kFull);
+  {
+    Store::Transaction tx(store, Durability::normal);
+    store.put_rule_state("a", "1");
+    EXPECT_EQ(store.synchronous_level(), kNormal);
+    tx.commit();
+  }
+  EXPECT_EQ(store.synchronous_level(), kFull);
+  {
+    Store::Transaction tx(store, Durability::normal);
+    store.put_rule_state("a", "2");
+    EXPECT_EQ(store.synchronous_level(), kNormal);
+  }  // rolled back
+  EXPECT_EQ(store.synchronous_level(), kFull);
+  {
+    Store::Transaction outer(store, Durability::normal);
+    {
+      Store::Transaction inner(store, Durability::full);  // joins: stays NORMAL
+      EXPECT_EQ(store.synchronous_level(), kNormal);
+      inner.commit();
+    }
+    EXPECT_EQ(store.synchronous_level(), kNormal);
+    outer.commit();
+  }
+  EXPECT_EQ(store.synchronous_level(), kFull);
+  EXPECT_EQ(store.load_rule_state(),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "1"}}));
+}
+
 TEST_F(StoreTest, TelemetryRowsAreStoredAsGivenAfterTheBatchIsGone) {
   Store store(path_);
   {

@@ -148,13 +148,17 @@ class Store {
   // that the fsync of the WAL's new header is this commit's and not the next alarm's. Does nothing
   // inside a transaction or while writes fail.
   void restart_wal();
+  // SQLite's synchronous level on this connection now (PRAGMA synchronous: 1 NORMAL, 2 FULL).
+  int synchronous_level();
   // The background checkpointer, once started (counters for tests and statistics).
   const WalCheckpointer* checkpointer() const { return checkpointer_.get(); }
 
   // RAII transaction: commits on commit(), rolls back if destroyed without. A transaction begun
   // while another is open joins it: its commit() does nothing, and destroying it without commit
   // makes the outer commit() roll back and throw. A joining transaction has the outer one's
-  // durability (SQLite cannot change it inside a transaction).
+  // durability (SQLite cannot change it inside a transaction). Between transactions the store
+  // is at FULL: a NORMAL transaction switches back when it ends, so that the next alarm's
+  // transaction does not pay for the switch (SQLite parses a PRAGMA again on every run).
   class Transaction {
    public:
     Transaction(Store& store, Durability durability);
@@ -270,6 +274,8 @@ class Store {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::vector<std::pair<const char*, std::unique_ptr<Statement>>> statements_;
+  void set_durability(Durability durability);
+  void back_to_full_durability() noexcept;  // after a transaction ends; see Transaction
   Durability current_durability_ = Durability::full;
   int transaction_depth_ = 0;
   bool rollback_only_ = false;
