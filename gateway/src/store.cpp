@@ -401,12 +401,16 @@ Store::Statement& Store::statement(const char* sql) {
   return *statements_.back().second;
 }
 
-int Store::schema_version() {
-  auto& st = statement("PRAGMA user_version");
+int Store::pragma_int(const char* sql) {
+  auto& st = statement(sql);
   st.step();
-  const auto version = static_cast<int>(st.int64(0));
+  const auto value = static_cast<int>(st.int64(0));
   st.reset();
-  return version;
+  return value;
+}
+
+int Store::schema_version() {
+  return pragma_int("PRAGMA user_version");
 }
 
 void Store::migrate(int target) {
@@ -536,11 +540,7 @@ void Store::back_to_full_durability() noexcept {
 }
 
 int Store::synchronous_level() {
-  auto& st = statement("PRAGMA synchronous");
-  st.step();
-  const auto level = static_cast<int>(st.int64(0));
-  st.reset();
-  return level;
+  return pragma_int("PRAGMA synchronous");
 }
 
 bool Store::tolerated_write_failure(int rc, const char* message) {

@@ -265,7 +265,10 @@ class Store {
   bool tolerated_write_failure(int rc, const char* message);
   void exec(const char* sql);
   Statement& statement(const char* sql);
+  int pragma_int(const char* sql);  // the one integer a PRAGMA returns
   void migrate(int target);
+  void set_durability(Durability durability);
+  void back_to_full_durability() noexcept;  // after a transaction ends; see Transaction
   // The automatic outbox rows (no-ops when the outbox is not enabled).
   void outbox_alert_changed(const AlertRecord& alert);
   void outbox_alert_event(const AlertEvent& event);
@@ -274,8 +277,6 @@ class Store {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::vector<std::pair<const char*, std::unique_ptr<Statement>>> statements_;
-  void set_durability(Durability durability);
-  void back_to_full_durability() noexcept;  // after a transaction ends; see Transaction
   Durability current_durability_ = Durability::full;
   int transaction_depth_ = 0;
   bool rollback_only_ = false;
